@@ -1,0 +1,13 @@
+// Kernel netlink definitions for Swift: Glibc's module does not export these headers.
+#ifndef CRTNETLINK_H
+#define CRTNETLINK_H
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if.h>
+#include <linux/neighbour.h>
+
+#endif

@@ -1,0 +1,387 @@
+/// One change to the kernel's state. Cases are named noun-first, like the netlink operations that
+/// carry them out.
+public enum Change: Hashable, Sendable {
+    /// `ip link set dev <if> up`.
+    case linkSetUp(Link)
+    /// `ip link set dev <if> group <group>`.
+    case linkSetGroup(Link, group: UInt32)
+    /// `ip address add <addr>/<len> dev <if> noprefixroute proto eniroute`.
+    case addressAdd(InterfaceAddress)
+    /// `ip address del <addr>/<len> dev <if>`.
+    case addressDelete(InterfaceAddress)
+    /// `ip route add <route> proto eniroute` (fails if the route exists).
+    case routeAdd(Route)
+    /// `ip route replace <route> proto eniroute` (for a route of eniroute's whose attributes changed).
+    case routeReplace(Route)
+    /// `ip route del <route>`.
+    case routeDelete(Route)
+    /// `ip rule add … proto eniroute`.
+    case ruleAdd(RoutingPolicyRule)
+    /// `ip rule del …`.
+    case ruleDelete(RoutingPolicyRule)
+
+    /// The order in which a batch is applied: make before break.
+    public var phase: Int {
+        switch self {
+        case .linkSetUp: return 0
+        case .linkSetGroup: return 1
+        case .addressAdd: return 2
+        case .routeAdd, .routeReplace: return 3
+        case .ruleAdd(let r): return r.suppressInterfaceGroup != nil ? 4 : 5
+        case .ruleDelete: return 6
+        case .routeDelete: return 7
+        case .addressDelete: return 8
+        }
+    }
+
+    /// The `ip` command that does the same, with interface names filled in from `names`.
+    public func ipCommand(names: [Int32: String]) -> String {
+        func dev(_ i: Int32?) -> String { i.map { names[$0] ?? "#\($0)" } ?? "?" }
+        func fam(_ f: AddressFamily) -> String { f == .inet6 ? "ip -6" : "ip" }
+        func route(_ r: Route) -> String {
+            var s = r.destination.description
+            if let g = r.gateway { s += " via \(g)" }
+            if let o = r.outputInterface { s += " dev \(dev(o))" }
+            if let p = r.preferredSource { s += " src \(p)" }
+            if r.scope == .link { s += " scope link" }
+            s += " table \(r.table)"
+            if r.family == .inet6 && r.metric != 1024 || r.family == .inet && r.metric != 0 { s += " metric \(r.metric)" }
+            return s
+        }
+        func rule(_ r: RoutingPolicyRule) -> String {
+            var s = "from \(r.from.map { $0.isDefault ? "all" : $0.description } ?? "all")"
+            s += " lookup \(r.table == 254 ? "main" : String(r.table))"
+            if let g = r.suppressInterfaceGroup { s += " suppress_ifgroup \(g)" }
+            s += " priority \(r.priority)"
+            return s
+        }
+        switch self {
+        case .linkSetUp(let l): return "ip link set dev \(l.name) up"
+        case .linkSetGroup(let l, let g): return "ip link set dev \(l.name) group \(g)"
+        case .addressAdd(let a):
+            var s = "\(fam(a.family)) address add \(a.address)/\(a.prefix.length) dev \(dev(a.interfaceIndex))"
+            if a.noPrefixRoute { s += " noprefixroute" }
+            if a.noDAD { s += " nodad" }
+            return s + " proto eniroute"
+        case .addressDelete(let a):
+            return "\(fam(a.family)) address del \(a.address)/\(a.prefix.length) dev \(dev(a.interfaceIndex))"
+        case .routeAdd(let r): return "\(fam(r.family)) route add \(route(r)) proto eniroute"
+        case .routeReplace(let r): return "\(fam(r.family)) route replace \(route(r)) proto eniroute"
+        case .routeDelete(let r): return "\(fam(r.family)) route del \(route(r))"
+        case .ruleAdd(let r): return "\(fam(r.family)) rule add \(rule(r)) proto eniroute"
+        case .ruleDelete(let r): return "\(fam(r.family)) rule del \(rule(r))"
+        }
+    }
+}
+
+/// What one ENI came to in a plan (for logs, `status` and `plan --json`).
+public struct ENIPlan: Hashable, Sendable {
+    /// The ENI's MAC.
+    public var mac: MACAddress
+    /// Its interface, if present.
+    public var interfaceName: String?
+    /// Its table, if it gets one.
+    public var table: UInt32?
+    /// Whether it is the primary ENI.
+    public var isPrimary: Bool
+    /// `managed`, `unmanaged`, `absent` (no interface with that MAC) or `not ready`.
+    public var state: String
+}
+
+/// The result of planning: the changes, in the order to apply them, and what was noticed.
+public struct Plan: Sendable, Equatable {
+    /// Changes in application order.
+    public var changes: [Change]
+    /// One entry per ENI considered.
+    public var enis: [ENIPlan]
+    /// Things worth a warning (foreign objects in the way, an interface in another group).
+    public var warnings: [String]
+    /// Interface names by index, for messages.
+    public var names: [Int32: String]
+
+    /// Whether there is nothing to do.
+    public var isEmpty: Bool { changes.isEmpty }
+}
+
+/// Which ENIs a plan covers; eniroute's objects outside the scope are never deleted.
+public enum PlanScope: Sendable, Equatable {
+    /// Every ENI IMDS lists. `pending` are listed ENIs whose data is not ready: their objects are kept
+    /// as they are. Objects of ENIs no longer listed (detached) are removed.
+    case all(pending: Set<MACAddress>)
+    /// Only these ENIs (`eniroute apply eth1`).
+    case enis(Set<MACAddress>)
+}
+
+/// Turns facts and observed state into changes. Pure: no I/O.
+public enum Planner {
+    /// IPv6 gateway of every VPC subnet.
+    public static let ipv6Gateway = IPAddress.v6(IPv6Address(high: 0xfe80_0ec2_0000_0000, low: 1))
+    /// The main table.
+    public static let mainTable: UInt32 = 254
+
+    /// The desired objects of one ENI.
+    struct Desired {
+        var addresses: [InterfaceAddress] = []
+        var routes: [Route] = []
+        var rules: [RoutingPolicyRule] = []
+    }
+
+    /// Plans `apply`: desired state from IMDS facts, minus what the kernel already has.
+    /// Throws on data that must not be applied (table collision, out-of-range table).
+    public static func plan(
+        facts: InstanceFacts, observed: ObservedState, configuration c: Configuration, scope: PlanScope
+    ) throws(FactsError) -> Plan {
+        var names: [Int32: String] = [:]
+        for l in observed.links { names[l.index] = l.name }
+        var linksByMAC: [MACAddress: [Link]] = [:]
+        for l in observed.links {
+            guard let m = l.mac, m.octets.contains(where: { $0 != 0 }) else { continue }
+            linksByMAC[m, default: []].append(l)
+        }
+        var warnings: [String] = []
+        var enis: [ENIPlan] = []
+        var changes: [Change] = []
+        var desired = Desired()
+        var tableOwner: [UInt32: MACAddress] = [:]
+        var scopedTables: Set<UInt32> = []
+        var scopedLinks: Set<Int32> = []
+        var protectedLinks: Set<Int32> = []
+        var anyTable = false
+
+        var seenMACs: Set<MACAddress> = []
+        for eni in facts.enis {
+            guard seenMACs.insert(eni.mac).inserted else { throw .duplicate(what: "MAC \(eni.mac) listed twice") }
+        }
+
+        // ENIs listed but not ready keep whatever they have.
+        if case .all(let pending) = scope {
+            for mac in pending {
+                for l in linksByMAC[mac] ?? [] { protectedLinks.insert(l.index) }
+            }
+        }
+
+        for eni in facts.enis.sorted(by: { ($0.networkCard, $0.deviceNumber, $0.mac) < ($1.networkCard, $1.deviceNumber, $1.mac) }) {
+            let candidates = (linksByMAC[eni.mac] ?? []).filter { $0.kind == nil || $0.kind == "veth" }
+            guard candidates.count <= 1 else {
+                warnings.append("\(eni.mac) matches several interfaces (\(candidates.map(\.name).joined(separator: ", "))); left alone")
+                enis.append(ENIPlan(mac: eni.mac, interfaceName: nil, table: nil, isPrimary: eni.isPrimary, state: "ambiguous"))
+                continue
+            }
+            guard let link = candidates.first else {
+                enis.append(ENIPlan(mac: eni.mac, interfaceName: nil, table: nil, isPrimary: eni.isPrimary, state: "absent"))
+                continue
+            }
+            if c.isUnmanaged(mac: eni.mac, interfaceID: eni.interfaceID, name: link.name) {
+                enis.append(ENIPlan(mac: eni.mac, interfaceName: link.name, table: nil, isPrimary: eni.isPrimary, state: "unmanaged"))
+                protectedLinks.insert(link.index)
+                continue
+            }
+            scopedLinks.insert(link.index)
+            var table: UInt32?
+            if !eni.isPrimary || c.primaryRules {
+                let t64 = c.table(networkCard: eni.networkCard, deviceNumber: eni.deviceNumber)
+                guard t64 >= 256, t64 <= UInt64(UInt32.max), eni.deviceNumber < 100 else {
+                    throw .tableOutOfRange(mac: eni.mac, table: t64)
+                }
+                let t = UInt32(t64)
+                if let other = tableOwner[t] { throw .tableCollision(table: t, macs: [other, eni.mac]) }
+                tableOwner[t] = eni.mac
+                table = t
+                scopedTables.insert(t)
+                anyTable = true
+            }
+            enis.append(ENIPlan(mac: eni.mac, interfaceName: link.name, table: table, isPrimary: eni.isPrimary, state: "managed"))
+            let d = desiredObjects(eni: eni, link: link, table: table, configuration: c)
+            desired.addresses += d.addresses
+            desired.routes += d.routes
+            desired.rules += d.rules
+
+            if !link.isUp { changes.append(.linkSetUp(link)) }
+            if table != nil && link.group != c.interfaceGroup {
+                if link.group == 0 {
+                    changes.append(.linkSetGroup(link, group: c.interfaceGroup))
+                } else {
+                    warnings.append("\(link.name) is in interface group \(link.group), not \(c.interfaceGroup): left as is")
+                }
+            }
+        }
+        if anyTable {
+            for family in c.ipv6 ? [AddressFamily.inet, .inet6] : [.inet] {
+                desired.rules.append(
+                    RoutingPolicyRule(family: family, priority: c.rulePriority, table: mainTable, suppressInterfaceGroup: c.interfaceGroup))
+            }
+        }
+
+        // Tables of ENIs that keep their state (pending or unmanaged): the tables their routes are in.
+        var protectedTables: Set<UInt32> = []
+        for r in observed.routes where r.isOwned {
+            if let o = r.outputInterface, protectedLinks.contains(o) { protectedTables.insert(r.table) }
+        }
+        let isAll: Bool
+        if case .all = scope { isAll = true } else { isAll = false }
+
+        // Addresses.
+        let observedOwnedAddresses = observed.addresses.filter(\.isOwned)
+        for a in desired.addresses
+        where !observed.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
+            changes.append(.addressAdd(a))
+        }
+        for a in observedOwnedAddresses
+        where !desired.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
+            let inScope = isAll ? !protectedLinks.contains(a.interfaceIndex) : scopedLinks.contains(a.interfaceIndex)
+            if inScope { changes.append(.addressDelete(a)) }
+        }
+
+        // Routes.
+        var observedByKey: [RouteKey: [Route]] = [:]
+        for r in observed.routes { observedByKey[r.key, default: []].append(r) }
+        for r in desired.routes {
+            let existing = observedByKey[r.key] ?? []
+            if existing.contains(where: { sameRoute($0, r) }) { continue }
+            if let foreign = existing.first(where: { !$0.isOwned }) {
+                warnings.append("table \(r.table) already has a route not made by eniroute: \(foreign); left as is")
+                continue
+            }
+            changes.append(existing.isEmpty ? .routeAdd(r) : .routeReplace(r))
+        }
+        let desiredKeys = Set(desired.routes.map(\.key))
+        for r in observed.routes where r.isOwned && r.table >= 256 && !desiredKeys.contains(r.key) {
+            let inScope = isAll ? !protectedTables.contains(r.table) : scopedTables.contains(r.table)
+            if inScope { changes.append(.routeDelete(r)) }
+        }
+
+        // Rules.
+        let ownedRules = observed.rules.filter(\.isOwned)
+        for r in desired.rules where !ownedRules.contains(where: { sameRule($0, r) }) {
+            if observed.rules.contains(where: { !$0.isOwned && sameRule($0, r) }) {
+                warnings.append("an identical rule not made by eniroute exists (\(r)); adding eniroute's own beside it")
+            }
+            changes.append(.ruleAdd(r))
+        }
+        let desiredFroms = Set(desired.rules.compactMap(\.from))
+        for r in ownedRules where !desired.rules.contains(where: { sameRule($0, r) }) {
+            let inScope: Bool
+            if isAll {
+                inScope = !protectedTables.contains(r.table)
+            } else {
+                // Only this ENI's table, and rules for its addresses that still point elsewhere (moved).
+                inScope = scopedTables.contains(r.table) || (r.from.map { desiredFroms.contains($0) } ?? false)
+            }
+            if inScope && (r.suppressInterfaceGroup == nil || isAll) { changes.append(.ruleDelete(r)) }
+        }
+
+        changes = stableSortedByPhase(changes)
+        return Plan(changes: changes, enis: enis, warnings: warnings, names: names)
+    }
+
+    /// Plans `remove`: eniroute's own objects of one interface (present or gone), and of every table
+    /// left orphaned (its rules still there, its interface gone). Needs no IMDS.
+    public static func removal(link: Link?, observed: ObservedState, configuration c: Configuration) -> Plan {
+        var names: [Int32: String] = [:]
+        for l in observed.links { names[l.index] = l.name }
+        var changes: [Change] = []
+        var tables: Set<UInt32> = []
+        if let link {
+            for r in observed.routes where r.isOwned && r.outputInterface == link.index { tables.insert(r.table) }
+            for a in observed.addresses where a.isOwned && a.interfaceIndex == link.index { changes.append(.addressDelete(a)) }
+            if link.group == c.interfaceGroup { changes.append(.linkSetGroup(link, group: 0)) }
+        }
+        tables.formUnion(orphanedTables(observed: observed))
+        for r in observed.routes where r.isOwned && tables.contains(r.table) { changes.append(.routeDelete(r)) }
+        let ownedRules = observed.rules.filter(\.isOwned)
+        for r in ownedRules where r.suppressInterfaceGroup == nil && tables.contains(r.table) { changes.append(.ruleDelete(r)) }
+        // The shared suppress rules go when no per-ENI rule is left.
+        let remaining = ownedRules.filter { $0.suppressInterfaceGroup == nil && !tables.contains($0.table) }
+        if remaining.isEmpty {
+            for r in ownedRules where r.suppressInterfaceGroup != nil { changes.append(.ruleDelete(r)) }
+        }
+        let enis = link.map { l in
+            [ENIPlan(mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name, table: tables.min(), isPrimary: false, state: "removed")]
+        } ?? []
+        return Plan(changes: stableSortedByPhase(changes), enis: enis, warnings: [], names: names)
+    }
+
+    /// Tables that eniroute's rules point to but whose interface is gone: no route left in them and
+    /// none of their rules' host addresses on any interface.
+    public static func orphanedTables(observed: ObservedState) -> Set<UInt32> {
+        let local = Set(observed.addresses.map(\.address))
+        let tablesWithRoutes = Set(observed.routes.map(\.table))
+        var byTable: [UInt32: [RoutingPolicyRule]] = [:]
+        for r in observed.rules where r.isOwned && r.suppressInterfaceGroup == nil && r.table >= 256 {
+            byTable[r.table, default: []].append(r)
+        }
+        var out: Set<UInt32> = []
+        for (t, rules) in byTable where !tablesWithRoutes.contains(t) {
+            let hostsPresent = rules.contains { r in r.from.map { $0.isHost && local.contains($0.address) } ?? false }
+            if !hostsPresent { out.insert(t) }
+        }
+        return out
+    }
+
+    /// The objects one ENI should have.
+    static func desiredObjects(eni: ENIFacts, link: Link, table: UInt32?, configuration c: Configuration) -> Desired {
+        var d = Desired()
+        let v6 = c.ipv6
+        if c.manageAddresses {
+            if let subnet = eni.subnetIPv4 {
+                for a in eni.ipv4Addresses {
+                    d.addresses.append(
+                        InterfaceAddress(
+                            prefix: IPPrefix(address: a, length: subnet.length), interfaceIndex: link.index, noPrefixRoute: true,
+                            proto: Ownership.addressProtocol))
+                }
+            }
+            if v6 {
+                for a in eni.ipv6Addresses {
+                    d.addresses.append(
+                        InterfaceAddress(
+                            prefix: IPPrefix(host: a), interfaceIndex: link.index, noPrefixRoute: true, noDAD: true,
+                            proto: Ownership.addressProtocol))
+                }
+            }
+        }
+        guard let table else { return d }
+        if let subnet = eni.subnetIPv4, let primary = eni.primaryIPv4, case .v4(let net) = subnet.address {
+            d.routes.append(
+                Route(destination: subnet, table: table, outputInterface: link.index, preferredSource: primary, scope: .link))
+            d.routes.append(
+                Route(
+                    destination: .any(.inet), table: table, outputInterface: link.index,
+                    gateway: .v4(IPv4Address(net.value &+ 1))))
+        }
+        let hasV6 = !eni.ipv6Addresses.isEmpty || !eni.ipv6Prefixes.isEmpty
+        if v6 && hasV6 && !eni.subnetIPv6.isEmpty {
+            for s in eni.subnetIPv6 {
+                d.routes.append(Route(destination: s, table: table, outputInterface: link.index))
+            }
+            d.routes.append(Route(destination: .any(.inet6), table: table, outputInterface: link.index, gateway: ipv6Gateway))
+        }
+        let priority = c.rulePriority + 1 + (table &- c.tableBase)
+        var froms: [IPPrefix] = eni.ipv4Addresses.map { IPPrefix(host: $0) } + eni.ipv4Prefixes
+        if v6 { froms += eni.ipv6Addresses.map { IPPrefix(host: $0) } + eni.ipv6Prefixes }
+        for f in froms {
+            d.rules.append(RoutingPolicyRule(family: f.family, priority: priority, from: f, table: table))
+        }
+        return d
+    }
+
+    /// Whether an observed route is the desired one (ignoring attributes eniroute does not set).
+    static func sameRoute(_ a: Route, _ b: Route) -> Bool {
+        a.key == b.key && a.outputInterface == b.outputInterface && a.gateway == b.gateway
+            && a.preferredSource == b.preferredSource && a.proto == b.proto && a.type == b.type
+            && (a.family == .inet6 || a.scope == b.scope)
+    }
+
+    /// Whether two rules select and act the same.
+    static func sameRule(_ a: RoutingPolicyRule, _ b: RoutingPolicyRule) -> Bool {
+        a.family == b.family && a.priority == b.priority && a.table == b.table && a.action == b.action
+            && normalized(a.from) == normalized(b.from) && a.to == b.to
+            && a.suppressInterfaceGroup == b.suppressInterfaceGroup && !a.hasOtherSelectors && !b.hasOtherSelectors
+    }
+
+    private static func normalized(_ p: IPPrefix?) -> IPPrefix? { p.flatMap { $0.isDefault ? nil : $0 } }
+
+    private static func stableSortedByPhase(_ changes: [Change]) -> [Change] {
+        changes.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)
+    }
+}
