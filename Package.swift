@@ -28,7 +28,8 @@ let package = Package(
         // Test-only IMDS simulator (not shipped in the .deb).
         .target(name: "IMDSSimulator", dependencies: ["ENIRouteCore"], swiftSettings: strict),
         .executableTarget(name: "eniroute-imds-sim", dependencies: ["IMDSSimulator"], swiftSettings: strict),
-        .testTarget(name: "ENIRouteCoreTests", dependencies: ["ENIRouteCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ENIRouteCoreTests", dependencies: ["ENIRouteCore"], resources: [.copy("Golden")], swiftSettings: strict),
         .testTarget(name: "ENIRouteNetlinkTests", dependencies: ["ENIRouteNetlink", "CRTNetlink"], swiftSettings: strict),
         .testTarget(name: "ENIRouteIMDSTests", dependencies: ["ENIRouteIMDS", "IMDSSimulator"], swiftSettings: strict),
         .testTarget(name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "IMDSSimulator"], swiftSettings: strict),

@@ -10,4 +10,8 @@
 #include <linux/if.h>
 #include <linux/neighbour.h>
 
+/// Moves the calling thread (only it) into a new, empty network namespace: `unshare(CLONE_NEWNET)`.
+/// Returns 0, or -1 with errno set. Glibc's Swift module does not export unshare(2).
+int crt_unshare_network_namespace(void);
+
 #endif

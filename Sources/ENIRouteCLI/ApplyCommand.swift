@@ -1,0 +1,181 @@
+import ENIRouteCore
+
+/// `eniroute apply [IFACE…]` and `eniroute plan [IFACE…] [--json]`.
+enum ApplyCommand {
+    static func run(_ ctx: CommandContext, dryRun: Bool) -> ExitCode {
+        let log = ctx.logger
+        let started = monotonicSeconds()
+        let verb = dryRun ? "plan" : "apply"
+        var lock: RunLock?
+        if !dryRun, let path = ctx.environment.lockPath {
+            do {
+                lock = try RunLock(path: path, timeout: UInt32(ctx.configuration.imdsDeadline * 2 + 10)) {
+                    log.info("waiting for another eniroute run to finish")
+                }
+            } catch {
+                log.error("\(error)")
+                return .temporary
+            }
+        }
+        defer { _ = lock }
+
+        let kernel: any KernelPort
+        var observed: ObservedState
+        do {
+            kernel = try ctx.environment.makeKernel()
+            observed = try kernel.observe()
+        } catch {
+            log.error("cannot read the kernel's state: \(error)")
+            return .failure
+        }
+
+        // Named interfaces → their MACs.
+        var macs: [MACAddress]?
+        if !ctx.invocation.interfaces.isEmpty {
+            var list: [MACAddress] = []
+            for name in ctx.invocation.interfaces {
+                guard let link = observed.links.first(where: { $0.name == name }) else {
+                    log.error("no interface named \(name)")
+                    return .failure
+                }
+                guard let mac = link.mac, mac.octets.contains(where: { $0 != 0 }) else {
+                    log.error("\(name) has no hardware address; it cannot be an ENI")
+                    return .failure
+                }
+                if !list.contains(mac) { list.append(mac) }
+            }
+            macs = list
+        }
+
+        let metadata: any MetadataPort
+        let snapshot: MetadataSnapshot
+        do {
+            metadata = try ctx.environment.makeMetadata(ctx.configuration)
+            snapshot = try metadata.fetch(macs: macs)
+        } catch let e as MetadataFailure {
+            log.error("IMDS: \(e.message); nothing changed")
+            return e.temporary ? .temporary : .failure
+        } catch let e as FactsError {
+            log.error("refusing IMDS data: \(e); nothing changed")
+            return .failure
+        } catch {
+            log.error("IMDS: \(error); nothing changed")
+            return .failure
+        }
+        for (mac, reason) in snapshot.pending.sorted(by: { $0.key < $1.key }) {
+            let name = observed.links.first(where: { $0.mac == mac })?.name ?? mac.description
+            log.warning("\(name): IMDS data not ready by the deadline (\(reason)); left as it is")
+        }
+
+        let scope: PlanScope =
+            macs.map { .enis(Set($0).subtracting(snapshot.pending.keys)) } ?? .all(pending: Set(snapshot.pending.keys))
+        var failures: [String] = []
+        var applied = 0
+        var plan: Plan
+        do {
+            observed = try kernel.observe()  // fresh: the IMDS wait may have taken a while
+            plan = try Planner.plan(facts: snapshot.facts, observed: observed, configuration: ctx.configuration, scope: scope)
+        } catch let e as FactsError {
+            log.error("refusing IMDS data: \(e); nothing changed")
+            return .failure
+        } catch {
+            log.error("cannot read the kernel's state: \(error)")
+            return .failure
+        }
+        for w in plan.warnings { log.warning(w) }
+
+        if dryRun {
+            printPlan(plan, pending: snapshot.pending, ctx: ctx)
+            return snapshot.pending.isEmpty ? .success : .temporary
+        }
+
+        // Apply, then check that the kernel now matches; a second pass covers a race with another agent.
+        var pass = 0
+        while !plan.isEmpty && pass < 3 {
+            pass += 1
+            let results = kernel.apply(plan.changes)
+            for (change, result) in zip(plan.changes, results) {
+                let line = change.ipCommand(names: plan.names)
+                if let f = result {
+                    failures.append("\(line): \(f.message)")
+                    log.error("\(line): \(f.message)")
+                } else {
+                    applied += 1
+                    log.notice(line)
+                }
+            }
+            if !failures.isEmpty { break }
+            do {
+                observed = try kernel.observe()
+                plan = try Planner.plan(facts: snapshot.facts, observed: observed, configuration: ctx.configuration, scope: scope)
+            } catch {
+                failures.append("cannot re-read the kernel's state: \(error)")
+                log.error("cannot re-read the kernel's state: \(error)")
+                break
+            }
+        }
+        if failures.isEmpty && !plan.isEmpty {
+            failures.append("state did not converge after \(pass) passes")
+            log.error("state did not converge after \(pass) passes: \(plan.changes.count) changes still pending")
+        }
+
+        let managed = plan.enis.filter { $0.state == "managed" }
+        let enis = managed.map { e in "\(e.interfaceName ?? e.mac.description)" + (e.table.map { " table \($0)" } ?? "") }
+        let stats = metadata.statistics
+        let ms = Int((monotonicSeconds() - started) * 1000)
+        var summary = "\(verb): "
+        summary += applied == 0 && failures.isEmpty ? "no change" : "\(applied) change\(applied == 1 ? "" : "s")"
+        summary += " on \(managed.count) ENI\(managed.count == 1 ? "" : "s")"
+        if !enis.isEmpty { summary += " (\(enis.joined(separator: ", ")))" }
+        if !failures.isEmpty { summary += ", \(failures.count) failed" }
+        if !snapshot.pending.isEmpty { summary += ", \(snapshot.pending.count) not ready" }
+        summary += "; \(stats.requests) IMDS requests on \(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(ms) ms"
+        log.log(failures.isEmpty ? .notice : .error, summary)
+        if !failures.isEmpty { return .failure }
+        return snapshot.pending.isEmpty ? .success : .temporary
+    }
+
+    static func printPlan(_ plan: Plan, pending: [MACAddress: String], ctx: CommandContext) {
+        let out = ctx.environment.output
+        if ctx.invocation.json {
+            let changes = JSONValue.array(
+                plan.changes.map { c in
+                    .object([("op", .string(opName(c))), ("command", .string(c.ipCommand(names: plan.names)))])
+                })
+            let enis = JSONValue.array(
+                plan.enis.map { e in
+                    .object([
+                        ("mac", .string(e.mac.description)), ("interface", e.interfaceName.map { .string($0) } ?? .null),
+                        ("table", e.table.map { .int(Int64($0)) } ?? .null), ("primary", .bool(e.isPrimary)),
+                        ("state", .string(e.state)),
+                    ])
+                })
+            let pend = JSONValue.array(
+                pending.sorted(by: { $0.key < $1.key }).map { .object([("mac", .string($0.key.description)), ("reason", .string($0.value))]) })
+            let doc = JSONValue.object([
+                ("changes", changes), ("enis", enis), ("pending", pend), ("warnings", .array(plan.warnings.map { .string($0) })),
+            ])
+            out.write(line: doc.serialized())
+            return
+        }
+        if plan.isEmpty {
+            out.write(line: "no change")
+        } else {
+            for c in plan.changes { out.write(line: c.ipCommand(names: plan.names)) }
+        }
+    }
+
+    static func opName(_ c: Change) -> String {
+        switch c {
+        case .linkSetUp: return "linkSetUp"
+        case .linkSetGroup: return "linkSetGroup"
+        case .addressAdd: return "addressAdd"
+        case .addressDelete: return "addressDelete"
+        case .routeAdd: return "routeAdd"
+        case .routeReplace: return "routeReplace"
+        case .routeDelete: return "routeDelete"
+        case .ruleAdd: return "ruleAdd"
+        case .ruleDelete: return "ruleDelete"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ENIRouteCore
+
+/// eniroute's version, as `eniroute version` and the IMDS User-Agent show it.
+public let eniRouteVersion = "0.1.0"
+
+/// What every command gets.
+struct CommandContext {
+    var invocation: Invocation
+    var configuration: Configuration
+    var logger: Logger
+    var environment: Environment
+}
+
+/// The command-line program.
+public enum ENIRoute {
+    /// Default configuration file.
+    public static let defaultConfigPath = "/etc/eniroute/eniroute.conf"
+    /// Default lock file.
+    public static let defaultLockPath = "/run/eniroute/lock"
+
+    /// Runs one invocation and returns the process exit code.
+    public static func run(arguments: [String], environment env: Environment) -> ExitCode {
+        let journal = env.variables["JOURNAL_STREAM"] != nil
+        let invocation: Invocation
+        do {
+            invocation = try ArgumentParser.parse(arguments)
+        } catch {
+            Logger(level: .error, journal: journal, sink: env.sink).error("\(error.message)\nTry 'eniroute --help'.")
+            return .usage
+        }
+        let level = invocation.logLevel ?? env.variables["ENIROUTE_LOG_LEVEL"].flatMap(LogLevel.init(name:)) ?? .notice
+        let logger = Logger(level: level, journal: journal, sink: env.sink)
+        switch invocation.command {
+        case .help:
+            for line in ArgumentParser.help.split(separator: "\n", omittingEmptySubsequences: false) {
+                env.output.write(line: String(line))
+            }
+            return .success
+        case .version:
+            env.output.write(line: "eniroute \(eniRouteVersion)")
+            return .success
+        default: break
+        }
+        let configuration: Configuration
+        do {
+            configuration = try loadConfiguration(invocation: invocation, environment: env)
+        } catch let e as ConfigurationError {
+            logger.error("configuration: \(e)")
+            return .failure
+        } catch {
+            logger.error("configuration: \(error)")
+            return .failure
+        }
+        let ctx = CommandContext(invocation: invocation, configuration: configuration, logger: logger, environment: env)
+        switch invocation.command {
+        case .apply: return ApplyCommand.run(ctx, dryRun: false)
+        case .plan: return ApplyCommand.run(ctx, dryRun: true)
+        case .remove: return RemoveCommand.run(ctx)
+        case .status: return StatusCommand.run(ctx)
+        case .help, .version: return .success
+        }
+    }
+
+    /// Reads the configuration file (explicit `--config` must exist; the default may be absent) and
+    /// applies overrides: `--imds-endpoint` > `ENIROUTE_IMDS_ENDPOINT` > file; `--imds-deadline` > file.
+    static func loadConfiguration(invocation: Invocation, environment env: Environment) throws -> Configuration {
+        let path = invocation.configPath ?? env.variables["ENIROUTE_CONFIG"] ?? defaultConfigPath
+        var c = Configuration()
+        if let text = try env.readFile(path) {
+            c = try Configuration.parse(text, file: path)
+        } else if invocation.configPath != nil {
+            throw ConfigurationError(file: path, line: 0, key: nil, message: "file not found")
+        }
+        if let e = invocation.imdsEndpoint {
+            c.imdsEndpoints = [e]
+        } else if let e = env.variables["ENIROUTE_IMDS_ENDPOINT"], !e.isEmpty {
+            guard e.hasPrefix("http://") else {
+                throw ConfigurationError(file: "ENIROUTE_IMDS_ENDPOINT", line: 0, key: nil, message: "expected an http:// URL")
+            }
+            c.imdsEndpoints = [e]
+        }
+        if let d = invocation.imdsDeadline { c.imdsDeadline = d }
+        return c
+    }
+}

@@ -1,0 +1,84 @@
+import ENIRouteCore
+
+/// A failure of one HTTP exchange, as the transport reports it.
+public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No connection could be made (refused, unreachable, connect timeout). The client falls over
+    /// to the next endpoint.
+    case connectFailed(String)
+    /// The request was sent but no complete response arrived within the timeout.
+    case timedOut
+    /// The server closed or reset the connection before the response was complete.
+    case connectionClosed(String)
+    /// The bytes received are not a valid HTTP/1.x response.
+    case malformedResponse(String)
+    /// The response's headers or body exceed the client's limits.
+    case tooLarge(String)
+
+    public var description: String {
+        switch self {
+        case .connectFailed(let why): return "cannot connect: \(why)"
+        case .timedOut: return "no response within the request timeout"
+        case .connectionClosed(let why): return "connection closed by the server \(why)"
+        case .malformedResponse(let why): return "malformed HTTP response: \(why)"
+        case .tooLarge(let why): return "response too large: \(why)"
+        }
+    }
+
+    /// Whether sending the request again may succeed.
+    public var isRetryable: Bool {
+        if case .tooLarge = self { return false }
+        return true
+    }
+}
+
+/// Why an IMDS request failed. Every case names the URL; `isTemporary` tells a failure that a
+/// later run may not see (the CLI exits 75) from a permanent one (exit 1).
+public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The endpoint URL does not parse.
+    case invalidEndpoint(url: String, reason: String)
+    /// The run's overall deadline passed before the request succeeded.
+    case deadlineExceeded(url: String, attempts: Int, last: String)
+    /// Every attempt failed with a temporary error (timeouts, resets, 5xx, 429).
+    case retriesExhausted(url: String, attempts: Int, last: String)
+    /// The server answered with a status that is not an answer (neither 200 nor 404).
+    case unexpectedStatus(url: String, status: Int, attempts: Int)
+    /// The token request was refused and IMDSv1 is not allowed.
+    case tokenRefused(url: String, status: Int)
+    /// A response eniroute will not read (too large) or a body that does not make sense.
+    case badResponse(url: String, reason: String)
+    /// A key every instance has answered 404.
+    case missing(url: String)
+    /// The per-ENI data does not parse or is inconsistent.
+    case invalidFacts(FactsError)
+
+    /// Whether a later retry may succeed: timeouts, connection failures, 5xx/429 and the deadline.
+    public var isTemporary: Bool {
+        switch self {
+        case .deadlineExceeded, .retriesExhausted, .missing: return true
+        case .unexpectedStatus(_, let status, _): return status >= 500 || status == 429
+        case .invalidEndpoint, .tokenRefused, .badResponse, .invalidFacts: return false
+        }
+    }
+
+    public var description: String {
+        func tries(_ n: Int) -> String { n == 1 ? "1 attempt" : "\(n) attempts" }
+        switch self {
+        case .invalidEndpoint(let url, let reason):
+            return "invalid IMDS endpoint \(url.debugDescription): \(reason)"
+        case .deadlineExceeded(let url, let attempts, let last):
+            return "\(url): IMDS deadline exceeded after \(tries(attempts)) (last: \(last))"
+        case .retriesExhausted(let url, let attempts, let last):
+            return "\(url): failed after \(tries(attempts)) (last: \(last))"
+        case .unexpectedStatus(let url, let status, let attempts):
+            return "\(url): unexpected HTTP status \(status) after \(tries(attempts))"
+        case .tokenRefused(let url, let status):
+            return "\(url): IMDSv2 token request refused with HTTP \(status) and IMDSv1 is not allowed (imds-v1 = no)"
+        case .badResponse(let url, let reason):
+            return "\(url): \(reason)"
+        case .missing(let url):
+            return "\(url): not found (HTTP 404), though every instance has it"
+        case .invalidFacts(let e):
+            return e.description
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import ENIRouteCore
+
+/// One ENI's IMDS data: ready to plan with, or not yet (with the reason to wait).
+public enum ENIReading: Equatable, Sendable {
+    /// Complete and consistent.
+    case ready(ENIFacts)
+    /// IMDS has not caught up with this ENI yet.
+    case notReady(String)
+}
+
+/// Reads the instance's ENIs from IMDS on top of an `IMDSClient`, waiting (within the client's
+/// deadline) for ENIs whose data is still propagating after a hot attach.
+///
+/// Requests: token, `mac`, the `macs/` listing when fetching all ENIs, then per ENI its directory
+/// listing and only those keys of `IMDSKey.all` that the listing names (one of `network-card` /
+/// `network-card-index`): at most 2 + 1 + 9 per ENI for one pass.
+public final class InstanceMetadataFetcher {
+    /// The client (its deadline bounds the whole fetch).
+    public let client: IMDSClient
+    /// Backoff between re-reads of ENIs that are not ready (`maxAttempts` is not used: the
+    /// deadline decides).
+    public var readyPolicy: RetryPolicy
+
+    /// `/latest/meta-data/network/interfaces/macs/`.
+    public static let macsPath = "/latest/meta-data/network/interfaces/macs/"
+    /// `/latest/meta-data/mac`: the primary ENI's MAC.
+    public static let macPath = "/latest/meta-data/mac"
+
+    /// Creates a fetcher.
+    public init(client: IMDSClient, readyPolicy: RetryPolicy = RetryPolicy(maxAttempts: Int.max, baseDelay: 0.2, maximumDelay: 2))
+    {
+        self.client = client
+        self.readyPolicy = readyPolicy
+    }
+
+    /// The primary ENI's MAC (`GET /latest/meta-data/mac`).
+    public func primaryMAC() throws(IMDSError) -> MACAddress {
+        let url = client.currentEndpoint.url(Self.macPath)
+        guard let body = try client.get(Self.macPath) else { throw .missing(url: url) }
+        let text = IMDSText.trim(Substring(body))
+        guard let mac = MACAddress(text) else {
+            throw .badResponse(url: url, reason: "not a MAC address: \(String(text.prefix(64)).debugDescription)")
+        }
+        return mac
+    }
+
+    /// The MACs of every attached ENI (`GET …/network/interfaces/macs/`; entries end with `/`).
+    public func macs() throws(IMDSError) -> [MACAddress] {
+        let url = client.currentEndpoint.url(Self.macsPath)
+        guard let body = try client.get(Self.macsPath) else { throw .missing(url: url) }
+        var out: [MACAddress] = []
+        for entry in IMDSText.listing(body) {
+            guard let mac = MACAddress(entry) else {
+                throw .badResponse(
+                    url: url, reason: "listing entry is not a MAC address: \(String(entry.prefix(64)).debugDescription)")
+            }
+            if !out.contains(mac) { out.append(mac) }
+        }
+        return out
+    }
+
+    /// Reads one ENI: its directory listing, then each listed key eniroute uses. A listed key that
+    /// answers 404, a missing directory and `ENIFacts.notReadyReason` all make it `notReady`.
+    /// Throws on transport failures and on data that does not parse (`invalidFacts`).
+    public func eniFacts(mac: MACAddress, isPrimary: Bool) throws(IMDSError) -> ENIReading {
+        let directory = Self.macsPath + "\(mac)/"
+        guard let listing = try client.get(directory) else { return .notReady("not in IMDS yet (\(directory) answers 404)") }
+        let listed = Set(IMDSText.listing(listing))
+        var values: [String: String] = [:]
+        for key in IMDSKey.all where listed.contains(key) {
+            if key == IMDSKey.networkCardIndex && listed.contains(IMDSKey.networkCard) { continue }
+            guard let body = try client.get(directory + key) else {
+                return .notReady("\(key) is listed but answers 404")
+            }
+            values[key] = body
+        }
+        let facts: ENIFacts
+        do {
+            facts = try ENIFacts.parse(mac: mac, isPrimary: isPrimary, values: values)
+        } catch {
+            throw .invalidFacts(error)
+        }
+        if let reason = facts.notReadyReason { return .notReady(reason) }
+        return .ready(facts)
+    }
+
+    /// Reads the ENIs with these MACs (nil: every ENI listed in `macs/`). With `waitForReady`,
+    /// ENIs that are not ready are re-read with backoff until they are or the deadline is near;
+    /// those still not ready are returned in `pending` with the reason (a MAC that IMDS does not
+    /// list is pending too). `facts` holds the ready ENIs, in the order asked for or listed.
+    public func fetch(macs requested: [MACAddress]?, waitForReady: Bool) throws(IMDSError) -> (
+        facts: InstanceFacts, pending: [MACAddress: String]
+    ) {
+        let primary = try primaryMAC()
+        var wanted: [MACAddress] = []
+        if let requested {
+            for mac in requested where !wanted.contains(mac) { wanted.append(mac) }
+        } else {
+            wanted = try macs()
+        }
+        var ready: [MACAddress: ENIFacts] = [:]
+        var pending: [MACAddress: String] = [:]
+        var toRead = wanted
+        var round = 0
+        readLoop: while true {
+            var stillPending: [MACAddress: String] = [:]
+            for (i, mac) in toRead.enumerated() {
+                do {
+                    switch try eniFacts(mac: mac, isPrimary: mac == primary) {
+                    case .ready(let f): ready[mac] = f
+                    case .notReady(let reason): stillPending[mac] = reason
+                    }
+                } catch {
+                    // Waiting for propagation ran into the deadline: report what is still missing.
+                    guard round > 0, case .deadlineExceeded = error else { throw error }
+                    for m in toRead[i...] { stillPending[m] = pending[m] }
+                    pending = stillPending
+                    break readLoop
+                }
+            }
+            pending = stillPending
+            if pending.isEmpty || !waitForReady { break }
+            round += 1
+            let wait = readyPolicy.delay(retry: round)
+            guard wait < client.deadline.remaining else { break }
+            client.log?(
+                "IMDS: waiting \(Int(wait * 1000)) ms for "
+                    + pending.keys.sorted().map { "\($0) (\(pending[$0]!))" }.joined(separator: ", "))
+            sleepFor(seconds: wait)
+            toRead = wanted.filter { pending[$0] != nil }
+        }
+        return (InstanceFacts(primaryMAC: primary, enis: wanted.compactMap { ready[$0] }), pending)
+    }
+}

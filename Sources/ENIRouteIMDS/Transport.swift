@@ -1,0 +1,231 @@
+import ENIRouteCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Sends one HTTP request and returns its response. The real implementation is `TCPTransport`;
+/// tests inject fakes.
+public protocol IMDSTransport: AnyObject {
+    /// Sends `request` to `endpoint` and waits at most `timeout` seconds for the whole response.
+    /// Status codes are not interpreted here: any complete response is returned.
+    func send(_ request: HTTPRequest, to endpoint: IMDSEndpoint, timeout: Double) throws(TransportError) -> HTTPResponse
+    /// Requests written to the wire so far (a transparent resend counts twice).
+    var requestsSent: Int { get }
+    /// TCP connections opened so far.
+    var connectionsOpened: Int { get }
+    /// Closes any open connection.
+    func close()
+}
+
+/// HTTP/1.1 over a plain TCP socket with keep-alive: one connection serves every request of a
+/// run. Connects without blocking (`poll` for the timeout), bounds every read and write by the
+/// request's timeout, and resends a request once on a fresh connection when a reused idle
+/// connection turns out to have been closed by the server before any byte of the response.
+public final class TCPTransport: IMDSTransport {
+    /// Requests written to the wire so far.
+    public private(set) var requestsSent = 0
+    /// TCP connections opened so far.
+    public private(set) var connectionsOpened = 0
+    /// Largest accepted response head.
+    public let maxHeaderBytes: Int
+    /// Largest accepted response body.
+    public let maxBodyBytes: Int
+
+    private var fd: Int32 = -1
+    private var connectedEndpoint: IMDSEndpoint?
+
+    /// Creates a transport; nothing is opened until the first request.
+    public init(
+        maxHeaderBytes: Int = HTTPResponseParser.defaultMaxHeaderBytes, maxBodyBytes: Int = HTTPResponseParser.defaultMaxBodyBytes
+    ) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    deinit { close() }
+
+    /// Closes the connection, if open.
+    public func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+        connectedEndpoint = nil
+    }
+
+    public func send(_ request: HTTPRequest, to endpoint: IMDSEndpoint, timeout: Double) throws(TransportError) -> HTTPResponse {
+        let deadline = MonotonicInstant.now().adding(seconds: timeout)
+        if fd >= 0, connectedEndpoint != endpoint || !idleConnectionLooksAlive() { close() }
+        let reused = fd >= 0
+        if !reused { try connect(to: endpoint, deadline: deadline) }
+        switch exchange(request, endpoint: endpoint, deadline: deadline) {
+        case .response(let r):
+            return r
+        case .failed(let e, let receivedNothing):
+            close()
+            // A keep-alive connection the server closed while idle: resend once on a new one.
+            guard reused, receivedNothing, case .connectionClosed = e else { throw e }
+            try connect(to: endpoint, deadline: deadline)
+            switch exchange(request, endpoint: endpoint, deadline: deadline) {
+            case .response(let r):
+                return r
+            case .failed(let e, _):
+                close()
+                throw e
+            }
+        }
+    }
+
+    private enum Outcome {
+        case response(HTTPResponse)
+        case failed(TransportError, receivedNothing: Bool)
+    }
+
+    /// An idle keep-alive connection must have nothing to read: readable means the server closed
+    /// it (EOF) or sent something unsolicited. Either way it is not reused.
+    private func idleConnectionLooksAlive() -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let n = poll(&p, 1, 0)
+        return n == 0
+    }
+
+    private func connect(to endpoint: IMDSEndpoint, deadline: MonotonicInstant) throws(TransportError) {
+        let family = endpoint.address.family == .inet ? AF_INET : AF_INET6
+        let s = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw .connectFailed("socket(): \(errnoText())") }
+        var one: Int32 = 1
+        _ = setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var rc: Int32
+        switch endpoint.address {
+        case .v4(let a):
+            var sin = sockaddr_in()
+            sin.sin_family = sa_family_t(AF_INET)
+            sin.sin_port = endpoint.port.bigEndian
+            sin.sin_addr = in_addr(s_addr: a.value.bigEndian)
+            rc = withUnsafePointer(to: &sin) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        case .v6(let a):
+            var sin6 = sockaddr_in6()
+            sin6.sin6_family = sa_family_t(AF_INET6)
+            sin6.sin6_port = endpoint.port.bigEndian
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
+                for (i, b) in a.bytes.enumerated() { raw[i] = b }
+            }
+            rc = withUnsafePointer(to: &sin6) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
+            }
+        }
+        if rc != 0 {
+            guard errno == EINPROGRESS || errno == EINTR else {
+                let why = errnoText()
+                _ = Glibc.close(s)
+                throw .connectFailed(why)
+            }
+            switch waitFor(s, events: Int16(POLLOUT), until: deadline) {
+            case .ready:
+                var err: Int32 = 0
+                var len = socklen_t(MemoryLayout<Int32>.size)
+                if getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 { err = errno }
+                if err != 0 {
+                    _ = Glibc.close(s)
+                    throw .connectFailed(String(cString: strerror(err)))
+                }
+            case .timedOut:
+                _ = Glibc.close(s)
+                throw .connectFailed("no answer within the timeout")
+            case .failed(let why):
+                _ = Glibc.close(s)
+                throw .connectFailed(why)
+            }
+        }
+        fd = s
+        connectedEndpoint = endpoint
+        connectionsOpened += 1
+    }
+
+    private enum Wait {
+        case ready
+        case timedOut
+        case failed(String)
+    }
+
+    private func waitFor(_ s: Int32, events: Int16, until deadline: MonotonicInstant) -> Wait {
+        while true {
+            let left = deadline.seconds(since: .now())
+            if left <= 0 { return .timedOut }
+            var p = pollfd(fd: s, events: events, revents: 0)
+            let ms = Int32(min(left * 1000 + 1, 3_600_000))
+            let n = poll(&p, 1, ms)
+            if n > 0 { return .ready }  // errors and hang-ups show up in the following call
+            if n == 0 { continue }
+            if errno == EINTR { continue }
+            return .failed("poll(): \(errnoText())")
+        }
+    }
+
+    private func exchange(_ request: HTTPRequest, endpoint: IMDSEndpoint, deadline: MonotonicInstant) -> Outcome {
+        let bytes = request.serialized(host: endpoint.hostHeader)
+        requestsSent += 1
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                sent += n
+                continue
+            }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                switch waitFor(fd, events: Int16(POLLOUT), until: deadline) {
+                case .ready: continue
+                case .timedOut: return .failed(.timedOut, receivedNothing: true)
+                case .failed(let why): return .failed(.connectionClosed(why), receivedNothing: true)
+                }
+            }
+            return .failed(.connectionClosed("while sending the request (\(errnoText()))"), receivedNothing: true)
+        }
+        var parser = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n > 0 {
+                do {
+                    if let response = try parser.feed(chunk[0..<n]) {
+                        if !response.keepAlive || parser.leftoverCount > 0 { close() }
+                        return .response(response)
+                    }
+                } catch {
+                    return .failed(error, receivedNothing: false)
+                }
+                continue
+            }
+            if n == 0 {
+                do {
+                    let response = try parser.finish()
+                    close()
+                    return .response(response)
+                } catch {
+                    return .failed(error, receivedNothing: !parser.hasReceivedBytes)
+                }
+            }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                switch waitFor(fd, events: Int16(POLLIN), until: deadline) {
+                case .ready: continue
+                case .timedOut: return .failed(.timedOut, receivedNothing: !parser.hasReceivedBytes)
+                case .failed(let why): return .failed(.connectionClosed(why), receivedNothing: !parser.hasReceivedBytes)
+                }
+            }
+            let why = errno == ECONNRESET ? "(connection reset)" : "(\(errnoText()))"
+            return .failed(
+                .connectionClosed(
+                    parser.hasReceivedBytes ? "in the middle of the response \(why)" : "before sending a response \(why)"),
+                receivedNothing: !parser.hasReceivedBytes)
+        }
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,230 @@
+import ENIRouteCLI
+import ENIRouteCore
+import Testing
+
+@Suite("Argument parsing")
+struct ArgumentTests {
+    @Test func applyWithInterfacesAndGlobalOptionsAnywhere() throws {
+        let inv = try ArgumentParser.parse(["--log-level", "debug", "apply", "eth1", "--imds-endpoint=http://127.0.0.1:8080", "eth2"])
+        #expect(inv.command == .apply)
+        #expect(inv.interfaces == ["eth1", "eth2"])
+        #expect(inv.imdsEndpoint == "http://127.0.0.1:8080")
+        #expect(inv.logLevel == .debug)
+    }
+
+    @Test func removeTakesOneInterfaceOrMac() throws {
+        #expect(try ArgumentParser.parse(["remove", "eth1"]).interfaces == ["eth1"])
+        #expect(try ArgumentParser.parse(["remove", "--mac", "02:00:00:00:02:0A"]).mac == mac1)
+        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove"]) }
+        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "eth1", "eth2"]) }
+        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "eth1", "--mac", "02:00:00:00:02:0a"]) }
+        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "--mac", "zz"]) }
+    }
+
+    @Test func usageErrors() {
+        for args in [
+            ["frobnicate"], ["apply", "--bogus"], ["apply", "--imds-endpoint"], ["apply", "--imds-endpoint", "https://x"],
+            ["status", "eth0"], ["apply", "--json"], ["apply", "--log-level", "loud"], ["apply", "--imds-deadline", "0"],
+            ["apply", "--mac", "02:00:00:00:02:0a"],
+        ] {
+            #expect(throws: UsageError.self, "\(args)") { try ArgumentParser.parse(args) }
+        }
+    }
+
+    @Test func helpAndVersion() throws {
+        #expect(try ArgumentParser.parse([]).command == .help)
+        #expect(try ArgumentParser.parse(["--help"]).command == .help)
+        #expect(try ArgumentParser.parse(["version"]).command == .version)
+        #expect(try ArgumentParser.parse(["plan", "--json"]).json)
+        #expect(try ArgumentParser.parse(["apply", "--", "--weird-name"]).interfaces == ["--weird-name"])
+    }
+
+    @Test func usageErrorExitsTwo() {
+        var h = Harness(twoENIWorld())
+        h.variables = [:]
+        #expect(h.run("apply", "--nope") == .usage)
+        #expect(h.log.lines.first?.contains("unknown option '--nope'") == true)
+        #expect(h.kernel.observeCount == 0)
+    }
+}
+
+@Suite("Logging")
+struct LoggingTests {
+    @Test func journalPrefixesUnderSystemd() {
+        let sink = MemorySink()
+        let log = Logger(level: .info, journal: true, sink: sink)
+        log.error("e")
+        log.warning("w")
+        log.notice("n")
+        log.info("i")
+        log.debug("d")
+        #expect(sink.lines == ["<3>e", "<4>w", "<5>n", "<6>i"])
+    }
+
+    @Test func plainOnATerminal() {
+        let sink = MemorySink()
+        let log = Logger(level: .notice, journal: false, sink: sink)
+        log.error("bad\nworse")
+        log.notice("fine")
+        log.info("hidden")
+        #expect(sink.lines == ["error: bad", "error: worse", "fine"])
+    }
+
+    @Test func journalStreamSelectsPrefixes() {
+        var h = Harness(twoENIWorld())
+        h.variables = ["JOURNAL_STREAM": "8:1234"]
+        #expect(h.run("apply") == .success)
+        #expect(h.log.lines.allSatisfy { $0.hasPrefix("<") })
+        #expect(h.log.lines.contains { $0.hasPrefix("<5>ip rule add from 10.0.2.10 lookup 10001") })
+    }
+}
+
+@Suite("Commands")
+struct CommandTests {
+    @Test func applyConfiguresBothENIsThenNothingChanges() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply") == .success)
+        let lines = h.log.lines
+        #expect(lines.contains("ip link set dev eth1 up"))
+        #expect(lines.contains("ip link set dev eth0 group 10000"))
+        #expect(lines.contains("ip address add 10.0.2.10/24 dev eth1 noprefixroute proto eniroute"))
+        #expect(lines.contains("ip address add 10.0.2.11/24 dev eth1 noprefixroute proto eniroute"))
+        #expect(!lines.contains { $0.hasPrefix("ip address add 10.0.1.10") })  // DHCP's address is kept as is
+        #expect(lines.contains("ip route add 10.0.2.0/24 dev eth1 src 10.0.2.10 scope link table 10001 proto eniroute"))
+        #expect(lines.contains("ip route add default via 10.0.2.1 dev eth1 table 10001 proto eniroute"))
+        #expect(lines.contains("ip rule add from 10.0.2.11 lookup 10001 priority 10002 proto eniroute"))
+        #expect(lines.contains("ip rule add from 10.0.1.10 lookup 10000 priority 10001 proto eniroute"))
+        #expect(lines.contains("ip rule add from all lookup main suppress_ifgroup 10000 priority 10000 proto eniroute"))
+        #expect(lines.last?.hasPrefix("apply: 14 changes on 2 ENIs (eth0 table 10000, eth1 table 10001)") == true)
+        let before = h.kernel.applied.count
+        #expect(h.run("apply") == .success)
+        #expect(h.kernel.applied.count == before)
+        #expect(h.log.lines.last?.hasPrefix("apply: no change on 2 ENIs") == true)
+    }
+
+    @Test func applyNamedInterfaceOnlyFetchesItsMAC() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply", "eth1") == .success)
+        #expect(h.metadata.fetched.count == 1)
+        #expect(h.metadata.fetched[0] == [mac1])
+        #expect(!h.kernel.applied.contains { if case .ruleAdd(let r) = $0 { return r.table == 10000 } else { return false } })
+    }
+
+    @Test func unknownInterfaceIsAnError() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply", "eth9") == .failure)
+        #expect(h.log.lines.contains("error: no interface named eth9"))
+        #expect(h.metadata.fetched.isEmpty)
+    }
+
+    @Test func temporaryIMDSFailureExits75AndChangesNothing() {
+        let h = Harness(twoENIWorld())
+        h.metadata.error = MetadataFailure(message: "deadline of 30 s exceeded", temporary: true)
+        #expect(h.run("apply") == .temporary)
+        #expect(h.kernel.applied.isEmpty)
+        #expect(h.log.lines.contains("error: IMDS: deadline of 30 s exceeded; nothing changed"))
+    }
+
+    @Test func permanentIMDSFailureExitsOne() {
+        let h = Harness(twoENIWorld())
+        h.metadata.error = MetadataFailure(message: "403 Forbidden", temporary: false)
+        #expect(h.run("apply") == .failure)
+        #expect(h.kernel.applied.isEmpty)
+    }
+
+    @Test func invalidDataIsRefusedWholesale() {
+        let h = Harness(twoENIWorld())
+        h.metadata.snapshot.facts.enis[1].deviceNumber = 0
+        h.metadata.snapshot.facts.enis[1].networkCard = 0
+        h.metadata.snapshot.facts.enis[0].isPrimary = false
+        h.metadata.snapshot.facts.enis[1].isPrimary = false
+        #expect(h.run("apply") == .failure)
+        #expect(h.kernel.applied.isEmpty)
+        #expect(h.log.lines.contains { $0.contains("would share table 10000") })
+    }
+
+    @Test func pendingENIIsLeftAloneAndExit75() {
+        let h = Harness(twoENIWorld())
+        h.metadata.snapshot.facts.enis.removeLast()
+        h.metadata.snapshot.pending = [mac1: "device-number 0 on card 0"]
+        #expect(h.run("apply") == .temporary)
+        #expect(h.log.lines.contains { $0.contains("eth1: IMDS data not ready by the deadline") })
+        #expect(!h.kernel.applied.contains { if case .addressAdd(let a) = $0 { return a.interfaceIndex == 3 } else { return false } })
+        #expect(h.kernel.applied.contains { if case .ruleAdd(let r) = $0 { return r.table == 10000 } else { return false } })
+    }
+
+    @Test func kernelFailureIsReportedAndExitsOne() {
+        let h = Harness(twoENIWorld())
+        h.kernel.failOn = { c in
+            if case .routeAdd(let r) = c, r.table == 10001, r.destination.isDefault {
+                return ChangeFailure(errno: 101, message: "Network is unreachable (ENETUNREACH)")
+            }
+            return nil
+        }
+        #expect(h.run("apply") == .failure)
+        #expect(h.log.lines.contains("error: ip route add default via 10.0.2.1 dev eth1 table 10001 proto eniroute: Network is unreachable (ENETUNREACH)"))
+        #expect(h.log.lines.last?.contains("1 failed") == true)
+    }
+
+    @Test func planChangesNothingAndPrintsJSON() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("plan", "--json") == .success)
+        #expect(h.kernel.applied.isEmpty)
+        #expect(h.out.lines.count == 1)
+        let json = h.out.lines[0]
+        #expect(json.hasPrefix("{\"changes\":[{\"op\":\"linkSetUp\",\"command\":\"ip link set dev eth1 up\"}"))
+        #expect(json.contains("{\"mac\":\"02:00:00:00:02:0a\",\"interface\":\"eth1\",\"table\":10001,\"primary\":false,\"state\":\"managed\"}"))
+        #expect(json.hasSuffix("\"pending\":[],\"warnings\":[]}"))
+    }
+
+    @Test func removeDeletesOnlyThatENIsObjects() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply") == .success)
+        #expect(h.run("remove", "eth1") == .success)
+        let s = h.kernel.state
+        #expect(!s.rules.contains { $0.table == 10001 })
+        #expect(!s.routes.contains { $0.table == 10001 })
+        #expect(!s.addresses.contains { $0.interfaceIndex == 3 && $0.isOwned })
+        #expect(s.rules.contains { $0.table == 10000 })
+        #expect(s.rules.contains { $0.suppressInterfaceGroup == 10000 })
+        #expect(s.links.first { $0.name == "eth1" }?.group == 0)
+    }
+
+    @Test func removeAfterTheInterfaceIsGone() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply") == .success)
+        // The kernel deletes a gone link's addresses and routes; its rules stay behind.
+        h.kernel.state.links.removeAll { $0.index == 3 }
+        h.kernel.state.addresses.removeAll { $0.interfaceIndex == 3 }
+        h.kernel.state.routes.removeAll { $0.outputInterface == 3 }
+        #expect(h.run("remove", "eth1") == .success)
+        #expect(!h.kernel.state.rules.contains { $0.table == 10001 })
+        #expect(h.kernel.state.rules.contains { $0.table == 10000 })
+    }
+
+    @Test func statusListsOwnedObjects() {
+        let h = Harness(twoENIWorld())
+        #expect(h.run("apply") == .success)
+        #expect(h.run("status") == .success)
+        #expect(h.out.lines.contains("  eth1\t02:00:00:00:02:0a\tup\ttable 10001"))
+        #expect(h.out.lines.contains("  10002: from 10.0.2.10 lookup 10001"))
+        #expect(h.out.lines.contains("  table 10001: default via 10.0.2.1 dev eth1"))
+        #expect(h.run("status", "--json") == .success)
+        #expect(h.out.lines.last?.hasPrefix("{\"interfaceGroup\":10000,\"interfaces\":[") == true)
+    }
+
+    @Test func configurationFileAndOverrides() {
+        var h = Harness(twoENIWorld())
+        h.files = ["/etc/eniroute/eniroute.conf": "table-base = 20000\nrule-priority = 500\n"]
+        #expect(h.run("apply") == .success)
+        #expect(h.log.lines.contains("ip rule add from 10.0.2.10 lookup 20001 priority 502 proto eniroute"))
+        var bad = Harness(twoENIWorld())
+        bad.files = ["/etc/eniroute/eniroute.conf": "table-base = 20000\nfrobs = 1\n"]
+        #expect(bad.run("apply") == .failure)
+        #expect(bad.log.lines.first?.hasPrefix("error: configuration: /etc/eniroute/eniroute.conf:2: frobs: unknown key") == true)
+        #expect(bad.kernel.applied.isEmpty)
+        let missing = Harness(twoENIWorld())
+        #expect(missing.run("apply", "--config", "/nope.conf") == .failure)
+        #expect(missing.log.lines.first == "error: configuration: /nope.conf:0: file not found")
+    }
+}
