@@ -95,7 +95,8 @@ extension Configuration {
         var c = Configuration()
         var seen: Set<String> = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both so CRLF files parse like LF files.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
@@ -135,7 +136,7 @@ extension Configuration {
             let list = value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             switch key {
             case "table-base": c.tableBase = try uint(256...4_000_000_000)
-            case "rule-priority": c.rulePriority = try uint(1...32000)
+            case "rule-priority": c.rulePriority = try uint(1...30000)
             case "interface-group": c.interfaceGroup = try uint(1...UInt32.max)
             case "imds-endpoints":
                 guard !list.isEmpty, list.allSatisfy({ $0.hasPrefix("http://") }) else {
@@ -153,7 +154,7 @@ extension Configuration {
             default: throw fail("unknown key")
             }
         }
-        if c.rulePriority > 32000 || UInt64(c.tableBase) + 10000 > UInt64(UInt32.max) {
+        if c.rulePriority > 30000 || UInt64(c.tableBase) + 10000 > UInt64(UInt32.max) {
             throw ConfigurationError(file: file, line: lineNumber, key: nil, message: "table-base or rule-priority out of range")
         }
         return c

@@ -211,7 +211,7 @@ public struct ENIFacts: Hashable, Sendable {
         if (!ipv4Addresses.isEmpty || !ipv4Prefixes.isEmpty) && subnetIPv4 == nil {
             return "\(IMDSKey.subnetIPv4) not listed yet"
         }
-        if !ipv6Addresses.isEmpty && subnetIPv6.isEmpty {
+        if (!ipv6Addresses.isEmpty || !ipv6Prefixes.isEmpty) && subnetIPv6.isEmpty {
             return "\(IMDSKey.subnetIPv6) not listed yet"
         }
         return nil

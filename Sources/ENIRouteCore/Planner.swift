@@ -118,6 +118,8 @@ public enum Planner {
     public static let ipv6Gateway = IPAddress.v6(IPv6Address(high: 0xfe80_0ec2_0000_0000, low: 1))
     /// The main table.
     public static let mainTable: UInt32 = 254
+    /// Priority of the kernel's `from all lookup main` rule; every eniroute rule comes before it.
+    public static let mainRulePriority: UInt32 = 32766
 
     /// The desired objects of one ENI.
     struct Desired {
@@ -147,11 +149,23 @@ public enum Planner {
         var scopedLinks: Set<Int32> = []
         var protectedLinks: Set<Int32> = []
         var anyTable = false
+        var managedLinks: [Link] = []
 
         var seenMACs: Set<MACAddress> = []
+        var addressOwner: [IPPrefix: MACAddress] = [:]
         for eni in facts.enis {
             guard seenMACs.insert(eni.mac).inserted else { throw .duplicate(what: "MAC \(eni.mac) listed twice") }
+            let own = (eni.ipv4Addresses + eni.ipv6Addresses).map { IPPrefix(host: $0) } + eni.ipv4Prefixes + eni.ipv6Prefixes
+            for a in own {
+                if let other = addressOwner[a], other != eni.mac {
+                    throw .duplicate(what: "\(a) is listed on both \(other) and \(eni.mac)")
+                }
+                addressOwner[a] = eni.mac
+            }
         }
+        // Out-of-scope ENIs in the facts still take part in the table-collision check.
+        var scopeMACs: Set<MACAddress>?
+        if case .enis(let macs) = scope { scopeMACs = macs }
 
         // ENIs listed but not ready keep whatever they have.
         if case .all(let pending) = scope {
@@ -161,22 +175,31 @@ public enum Planner {
         }
 
         for eni in facts.enis.sorted(by: { ($0.networkCard, $0.deviceNumber, $0.mac) < ($1.networkCard, $1.deviceNumber, $1.mac) }) {
+            let isInScope = scopeMACs?.contains(eni.mac) ?? true
+            func skip(_ state: String, _ links: [Link], warning: String? = nil) {
+                guard isInScope else { return }
+                if let warning { warnings.append(warning) }
+                enis.append(ENIPlan(mac: eni.mac, interfaceName: links.first?.name, table: nil, isPrimary: eni.isPrimary, state: state))
+                for l in links { protectedLinks.insert(l.index) }
+            }
             let candidates = (linksByMAC[eni.mac] ?? []).filter { $0.kind == nil || $0.kind == "veth" }
             guard candidates.count <= 1 else {
-                warnings.append("\(eni.mac) matches several interfaces (\(candidates.map(\.name).joined(separator: ", "))); left alone")
-                enis.append(ENIPlan(mac: eni.mac, interfaceName: nil, table: nil, isPrimary: eni.isPrimary, state: "ambiguous"))
+                skip("ambiguous", candidates, warning: "\(eni.mac) matches several interfaces (\(candidates.map(\.name).joined(separator: ", "))); left alone")
+                continue
+            }
+            // Never derive a table from data IMDS has not finished writing (device 0 on a fresh ENI).
+            if let reason = eni.notReadyReason {
+                skip("not ready", candidates, warning: "\(eni.mac): IMDS data not ready (\(reason)); left alone")
                 continue
             }
             guard let link = candidates.first else {
-                enis.append(ENIPlan(mac: eni.mac, interfaceName: nil, table: nil, isPrimary: eni.isPrimary, state: "absent"))
+                skip("absent", [])
                 continue
             }
             if c.isUnmanaged(mac: eni.mac, interfaceID: eni.interfaceID, name: link.name) {
-                enis.append(ENIPlan(mac: eni.mac, interfaceName: link.name, table: nil, isPrimary: eni.isPrimary, state: "unmanaged"))
-                protectedLinks.insert(link.index)
+                skip("unmanaged", [link])
                 continue
             }
-            scopedLinks.insert(link.index)
             var table: UInt32?
             if !eni.isPrimary || c.primaryRules {
                 let t64 = c.table(networkCard: eni.networkCard, deviceNumber: eni.deviceNumber)
@@ -184,12 +207,29 @@ public enum Planner {
                     throw .tableOutOfRange(mac: eni.mac, table: t64)
                 }
                 let t = UInt32(t64)
+                guard UInt64(c.rulePriority) + 1 + (t64 - UInt64(c.tableBase)) < UInt64(mainRulePriority) else {
+                    throw .tableOutOfRange(mac: eni.mac, table: t64)
+                }
                 if let other = tableOwner[t] { throw .tableCollision(table: t, macs: [other, eni.mac]) }
                 tableOwner[t] = eni.mac
                 table = t
+            }
+            guard isInScope else { continue }
+            if let t = table {
+                // Scoped runs see only some ENIs: the kernel tells whether another interface holds the table.
+                if scopeMACs != nil,
+                    let other = observed.routes.first(where: { r in
+                        r.isOwned && r.table == t && r.outputInterface != link.index
+                            && observed.links.contains(where: { $0.index == r.outputInterface && $0.mac != eni.mac })
+                    }),
+                    let otherMAC = observed.links.first(where: { $0.index == other.outputInterface })?.mac
+                {
+                    throw .tableCollision(table: t, macs: [otherMAC, eni.mac])
+                }
                 scopedTables.insert(t)
                 anyTable = true
             }
+            scopedLinks.insert(link.index)
             enis.append(ENIPlan(mac: eni.mac, interfaceName: link.name, table: table, isPrimary: eni.isPrimary, state: "managed"))
             let d = desiredObjects(eni: eni, link: link, table: table, configuration: c)
             desired.addresses += d.addresses
@@ -197,12 +237,31 @@ public enum Planner {
             desired.rules += d.rules
 
             if !link.isUp { changes.append(.linkSetUp(link)) }
-            if table != nil && link.group != c.interfaceGroup {
-                if link.group == 0 {
-                    changes.append(.linkSetGroup(link, group: c.interfaceGroup))
-                } else {
-                    warnings.append("\(link.name) is in interface group \(link.group), not \(c.interfaceGroup): left as is")
-                }
+            managedLinks.append(link)
+        }
+        // Every managed ENI joins the group once any ENI has a table, and so does the primary ENI in
+        // every scope: the suppress rule keeps main's answer unless it goes through a group member, so
+        // a primary outside the group (scoped `apply eth1` before the boot run, primary-rules = no)
+        // would send the other ENIs' replies out through main's default route on eth0.
+        var groupLinks = managedLinks
+        if anyTable, let primary = linksByMAC[facts.primaryMAC]?.first(where: { $0.kind == nil || $0.kind == "veth" }),
+            !groupLinks.contains(where: { $0.index == primary.index })
+        {
+            groupLinks.append(primary)
+        }
+        for link in groupLinks where anyTable && link.group != c.interfaceGroup {
+            if link.group == 0 {
+                changes.append(.linkSetGroup(link, group: c.interfaceGroup))
+            } else {
+                warnings.append("\(link.name) is in interface group \(link.group), not \(c.interfaceGroup): left as is")
+            }
+        }
+        if case .all = scope {
+            // Links that left eniroute's care (detached ENI still present, now unmanaged) leave its group.
+            let managed = Set(groupLinks.map(\.index))
+            for l in observed.links
+            where l.group == c.interfaceGroup && !managed.contains(l.index) && !protectedLinks.contains(l.index) {
+                changes.append(.linkSetGroup(l, group: 0))
             }
         }
         if anyTable {
@@ -226,9 +285,13 @@ public enum Planner {
         where !observed.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
             changes.append(.addressAdd(a))
         }
+        let desiredAddresses = Set(desired.addresses.map(\.address))
         for a in observedOwnedAddresses
         where !desired.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
-            let inScope = isAll ? !protectedLinks.contains(a.interfaceIndex) : scopedLinks.contains(a.interfaceIndex)
+            let inScope =
+                isAll
+                ? !protectedLinks.contains(a.interfaceIndex)
+                : scopedLinks.contains(a.interfaceIndex) || desiredAddresses.contains(a.address)
             if inScope { changes.append(.addressDelete(a)) }
         }
 
@@ -282,11 +345,17 @@ public enum Planner {
         var changes: [Change] = []
         var tables: Set<UInt32> = []
         if let link {
-            for r in observed.routes where r.isOwned && r.outputInterface == link.index { tables.insert(r.table) }
+            for r in observed.routes where r.isOwned && r.table >= 256 && r.outputInterface == link.index { tables.insert(r.table) }
+            // A link that is down has no routes left: its table is the one its addresses' rules point to.
+            let onLink = Set(observed.addresses.filter { $0.interfaceIndex == link.index }.map(\.address))
+            for r in observed.rules where r.isOwned && r.table >= 256 && r.suppressInterfaceGroup == nil {
+                if let f = r.from, f.isHost, onLink.contains(f.address) { tables.insert(r.table) }
+            }
             for a in observed.addresses where a.isOwned && a.interfaceIndex == link.index { changes.append(.addressDelete(a)) }
             if link.group == c.interfaceGroup { changes.append(.linkSetGroup(link, group: 0)) }
         }
         tables.formUnion(orphanedTables(observed: observed))
+        tables = tables.filter { $0 >= 256 }
         for r in observed.routes where r.isOwned && tables.contains(r.table) { changes.append(.routeDelete(r)) }
         let ownedRules = observed.rules.filter(\.isOwned)
         for r in ownedRules where r.suppressInterfaceGroup == nil && tables.contains(r.table) { changes.append(.ruleDelete(r)) }

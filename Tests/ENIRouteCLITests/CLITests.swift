@@ -134,13 +134,12 @@ struct CommandTests {
 
     @Test func invalidDataIsRefusedWholesale() {
         let h = Harness(twoENIWorld())
-        h.metadata.snapshot.facts.enis[1].deviceNumber = 0
-        h.metadata.snapshot.facts.enis[1].networkCard = 0
+        // Two ENIs claiming device 1 on card 0: refused before anything is applied.
         h.metadata.snapshot.facts.enis[0].isPrimary = false
-        h.metadata.snapshot.facts.enis[1].isPrimary = false
+        h.metadata.snapshot.facts.enis[0].deviceNumber = 1
         #expect(h.run("apply") == .failure)
         #expect(h.kernel.applied.isEmpty)
-        #expect(h.log.lines.contains { $0.contains("would share table 10000") })
+        #expect(h.log.lines.contains { $0.contains("would share table 10001") })
     }
 
     @Test func pendingENIIsLeftAloneAndExit75() {

@@ -59,24 +59,19 @@ struct ConfigurationTests {
     }
 
     @Test func crlfFilesParse() throws {
-        // Swift reads "\r\n" as one Character, so splitting on "\n" does not split CRLF lines: the
-        // whole file becomes one line (an error, or worse, `unmanaged = eth1\r\nipv6 = no` silently
-        // gives unmanaged = ["eth1\r\nipv6", "=", "no"]).
-        withKnownIssue("Configuration.parse does not split CRLF lines") {
-            let c = try Configuration.parse("table-base = 300\r\nipv6 = no\r\n", file: "f")
-            #expect(c.tableBase == 300 && !c.ipv6)
-        }
-        withKnownIssue("Configuration.parse does not split CRLF lines") {
-            let d = try Configuration.parse("unmanaged = eth1\r\nipv6 = no\r\n", file: "f")
-            #expect(d.unmanaged == ["eth1"] && !d.ipv6)
-        }
+        // Swift reads "\r\n" as one Character: splitting on "\n" alone once made a CRLF file one line
+        // (an error, or worse, `unmanaged = eth1\r\nipv6 = no` gave unmanaged = ["eth1\r\nipv6", "=", "no"]).
+        let c = try Configuration.parse("table-base = 300\r\nipv6 = no\r\n", file: "f")
+        #expect(c.tableBase == 300 && !c.ipv6)
+        let d = try Configuration.parse("unmanaged = eth1\r\nipv6 = no\r\n", file: "f")
+        #expect(d.unmanaged == ["eth1"] && !d.ipv6)
     }
 
     @Test func ranges() throws {
         #expect(try Configuration.parse("table-base = 256", file: "f").tableBase == 256)
         #expect(try Configuration.parse("table-base = 4000000000", file: "f").tableBase == 4_000_000_000)
         #expect(try Configuration.parse("rule-priority = 1", file: "f").rulePriority == 1)
-        #expect(try Configuration.parse("rule-priority = 32000", file: "f").rulePriority == 32000)
+        #expect(try Configuration.parse("rule-priority = 30000", file: "f").rulePriority == 30000)
         #expect(try Configuration.parse("interface-group = 4294967295", file: "f").interfaceGroup == UInt32.max)
         #expect(try Configuration.parse("imds-request-timeout = 0.1", file: "f").imdsRequestTimeout == 0.1)
         #expect(try Configuration.parse("unmanaged =", file: "f").unmanaged.isEmpty)
@@ -95,7 +90,7 @@ struct ConfigurationTests {
             ("table-base = ten", 1, "table-base", "whole number"),
             ("table-base = ", 1, "table-base", "whole number"),
             ("rule-priority = 0", 1, "rule-priority", "whole number"),
-            ("rule-priority = 32001", 1, "rule-priority", "whole number"),
+            ("rule-priority = 30001", 1, "rule-priority", "whole number"),
             ("interface-group = 0", 1, "interface-group", "whole number"),
             ("interface-group = 4294967296", 1, "interface-group", "whole number"),
             ("imds-deadline = 0.5", 1, "imds-deadline", "seconds"),
@@ -223,10 +218,18 @@ struct TableTests {
         let observed = ObservedState(links: [
             Link(index: 2, name: "eth0", mac: primary.mac, isUp: true), Link(index: 3, name: "eth1", mac: fresh.mac, isUp: false),
         ])
-        #expect(throws: FactsError.tableCollision(table: 10000, macs: [primary.mac, fresh.mac])) {
-            try Planner.plan(
-                facts: instance([primary, fresh]), observed: observed, configuration: Configuration(), scope: .all(pending: []))
-        }
+        // The fresh ENI is left alone (never given table 10000); the primary is planned as usual.
+        let p = try Planner.plan(
+            facts: instance([primary, fresh]), observed: observed, configuration: Configuration(), scope: .all(pending: []))
+        #expect(p.enis.map(\.state) == ["managed", "not ready"])
+        #expect(!p.changes.contains { c in
+            switch c {
+            case .linkSetUp(let l), .linkSetGroup(let l, _): return l.index == 3
+            case .addressAdd(let a): return a.interfaceIndex == 3
+            case .routeAdd(let r): return r.outputInterface == 3
+            default: return false
+            }
+        })
     }
 
     @Test func twoENIsMappingToOneTableCollide() throws {

@@ -292,6 +292,7 @@ struct PlannerTests {
         let all = try plan([World.a, World.c], before)
         #expect(
             Set(commands(all)) == [
+                "ip link set dev eth1 group 0",
                 "ip rule del from 10.0.1.20 lookup 10001 priority 10002",
                 "ip rule del from 10.0.1.21 lookup 10001 priority 10002",
                 "ip rule del from 10.0.1.32/28 lookup 10001 priority 10002",
@@ -378,6 +379,7 @@ struct PlannerTests {
                 "ip address add 10.0.1.21/24 dev eth3 noprefixroute proto eniroute",
                 "ip rule add from 10.0.1.21 lookup 10003 priority 10004 proto eniroute",
                 "ip rule del from 10.0.1.21 lookup 10001 priority 10002",
+                "ip address del 10.0.1.21/24 dev eth1",
             ])
         // Rules are never left pointing both ways.
         var kernel = KernelSimulator(before)

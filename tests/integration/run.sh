@@ -42,14 +42,16 @@ if ((${#scenarios[@]} == 0)); then
     exit 1
 fi
 started=$SECONDS
+logdir=$(mktemp -d /tmp/eniroute-integration.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
 for f in "${scenarios[@]}"; do
     name=$(basename "$f" .sh)
     printf '\n######## %s\n' "$name"
     t0=$SECONDS
     # Each scenario is bounded: a hang must not stall the suite (the scenario's trap cleans up
     # its namespaces on TERM).
-    timeout --kill-after=10 120 bash "$f"
-    rc=$?
+    timeout --kill-after=10 120 bash "$f" 2>&1 | tee "$logdir/$name.log"
+    rc=${PIPESTATUS[0]}
     if ((rc == 0)); then
         passed=$((passed + 1))
         printf '######## %s: passed (%d s)\n' "$name" $((SECONDS - t0))
@@ -59,6 +61,12 @@ for f in "${scenarios[@]}"; do
     fi
 done
 echo
-((failed > 0)) && echo "failed scenarios: ${failed_names[*]} ($((SECONDS - started)) s)"
+if ((failed > 0)); then
+    echo "failed scenarios: ${failed_names[*]}"
+    for name in "${failed_names[@]}"; do
+        grep -h -E "^$name: failed check: |^FAIL - world: " "$logdir/$name.log" | sed 's/^/  /'
+    done
+fi
+echo "($((SECONDS - started)) s)"
 echo "integration: $passed passed, $failed failed"
 ((failed == 0))

@@ -41,4 +41,25 @@ check_eniroute "eniroute apply eth1 exits 0" apply eth1
 check "client -> 10.0.2.10 again" can_ping client 10.0.2.10
 check "client -> 10.0.1.10" can_ping client 10.0.1.10
 
+section "remove every ENI: nothing of eniroute's is left"
+check_eniroute "eniroute remove eth1 exits 0" remove eth1
+check_eniroute "eniroute remove eth0 exits 0" remove eth0
+check "no IPv4 rule of eniroute's left (suppress_ifgroup included)" no_rule_matches 4 "$PROTO_RE"
+check "no IPv6 rule of eniroute's left (suppress_ifgroup included)" no_rule_matches 6 "$PROTO_RE"
+check "table 10000 has no eniroute routes" table_has_no_eniroute_routes 10000
+check "client -> 10.0.1.10 (main table alone)" can_ping client 10.0.1.10
+world_destroy
+
+section "remove deletes the addresses eniroute added, keeps the others"
+world_build secondary-ipv4s
+imds_start
+check_eniroute "eniroute apply exits 0" apply
+check "eth1 has 10.0.2.12 (added by eniroute)" addr_present eth1 "inet 10\.0\.2\.12/24 "
+check_eniroute "eniroute remove eth1 exits 0" remove eth1
+for a in 10.0.2.11 10.0.2.12 10.0.2.13; do
+    check_not "eth1 no longer has $a" addr_present eth1 "inet ${a//./\\.}/"
+done
+check "eth1 keeps 10.0.2.10 (not eniroute's)" addr_present eth1 "inet 10\.0\.2\.10/24 "
+check "client -> 10.0.1.10" can_ping client 10.0.1.10
+
 world_finish

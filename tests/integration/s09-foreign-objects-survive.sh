@@ -50,5 +50,27 @@ check_same_file "foreign objects unchanged by remove" "$WORLD_TMP/foreign.before
 check "table 10001 has no eniroute routes" table_has_no_eniroute_routes 10001
 check "eniroute's rule for 10.0.2.10 is gone" no_rule_matches 4 "from 10\.0\.2\.10 lookup 10001"
 check "client -> 10.0.1.10" can_ping client 10.0.1.10
+world_destroy
+
+# An address eniroute added can be the interface's primary one (no DHCP on eth1); an address the
+# admin adds later in the same subnet is then its kernel "secondary". Without
+# promote_secondaries (kernel default; systemd's sysctl.d sets it to 1) deleting the primary
+# flushes the secondaries too.
+for promote in 1 0; do
+    section "foreign address next to an eniroute-added primary (promote_secondaries=$promote)"
+    world_build two-subnets
+    imds_start
+    INST=$(ns inst)
+    assert_not_root_ns "$INST"
+    ns_sysctl inst "net.ipv4.conf.eth1.promote_secondaries=$promote"
+    ip -n "$INST" addr del 10.0.2.10/24 dev eth1
+    check_eniroute "eniroute apply exits 0" apply
+    check "eniroute added 10.0.2.10/24 to eth1" addr_present eth1 "inet 10\.0\.2\.10/24 .*noprefixroute"
+    ip -n "$INST" addr add 10.0.2.77/24 dev eth1
+    check_eniroute "eniroute remove eth1 exits 0" remove eth1
+    check "foreign 10.0.2.77/24 survives remove (promote_secondaries=$promote)" addr_present eth1 "inet 10\.0\.2\.77/24 "
+    check_not "eniroute's 10.0.2.10 is gone" addr_present eth1 "inet 10\.0\.2\.10/"
+    world_destroy
+done
 
 world_finish

@@ -54,7 +54,7 @@ WORLD_PIDS=()
 WORLD_ENIS=()
 WORLD_VARIANT=''
 declare -A ENI_SUBNET=() ENI_ADDRS=()
-CHECKS_OK=0 CHECKS_FAILED=0 WORLD_FAILED_CHECKS=()
+CHECKS_OK=0 CHECKS_FAILED=0 WORLD_FAILED_CHECKS=() WORLD_FAILS_AT_CREATE=0
 ENIROUTE_RUNS=0 ENIROUTE_RC='' ENIROUTE_OUT=''
 WORLD_TMP=''
 
@@ -131,8 +131,12 @@ world_finish() {
     local name
     name=$(basename "$0" .sh)
     if ((CHECKS_FAILED > 0)); then
-        section "state at the end (for diagnosis)"
-        world_dump
+        if ((${#WORLD_NAMESPACES[@]} > 0 && CHECKS_FAILED > ${WORLD_FAILS_AT_CREATE:-0})); then
+            section "state at the end (for diagnosis)"
+            world_dump
+        fi
+        local c
+        for c in "${WORLD_FAILED_CHECKS[@]}"; do printf '%s: failed check: %s\n' "$name" "$c"; done
         printf '%s: FAIL (%d ok, %d failed)\n' "$name" "$CHECKS_OK" "$CHECKS_FAILED"
         exit 1
     fi
@@ -231,14 +235,17 @@ world_create() {
     WORLD_SEQ=$((WORLD_SEQ + 1))
     WORLD_PREFIX="er$$x$WORLD_SEQ"
     WORLD_TMP=$WORLD_BASE_TMP/$WORLD_SEQ
+    WORLD_FAILS_AT_CREATE=$CHECKS_FAILED
     mkdir -p "$WORLD_TMP"
     local r
     for r in inst vpc client peer ctr; do ns_add "$r"; done
     local INST VPC CLIENT PEER CTR
     INST=$(ns inst) VPC=$(ns vpc) CLIENT=$(ns client) PEER=$(ns peer) CTR=$(ns ctr)
 
-    # Instance: Debian-like loose reverse-path filter.
-    ns_sysctl inst net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2
+    # Instance: Debian-like loose reverse-path filter; systemd's sysctl.d promotes secondary
+    # addresses on new links (only "default", so a scenario can still turn it off per link).
+    ns_sysctl inst net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
+        net.ipv4.conf.default.promote_secondaries=1
     # Router: forwarding, no rp_filter (the source check is nftables), immediate proxy ARP.
     ns_sysctl vpc net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
         net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
@@ -287,8 +294,15 @@ world_create() {
     ip -n "$CTR" route add default via "$BRIDGE4"
 }
 
-# world_destroy: tear the current world down (a scenario may then world_create another).
-world_destroy() { world_cleanup; }
+# world_destroy: tear the current world down (a scenario may then world_create another); shows
+# the world's state first if a check failed in it.
+world_destroy() {
+    if ((CHECKS_FAILED > ${WORLD_FAILS_AT_CREATE:-0})); then
+        section "state of this world (a check failed)"
+        world_dump
+    fi
+    world_cleanup
+}
 
 # _router_port_common PORT SUBNET: gateway addresses, proxy ARP, source check chain.
 _router_port_common() {

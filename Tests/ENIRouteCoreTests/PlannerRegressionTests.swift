@@ -1,12 +1,10 @@
 import ENIRouteCore
 import Testing
 
-// Behaviour the issue's policy requires but the core does not have yet. Each expectation runs
-// inside `withKnownIssue`: the suite stays green while the bug is there, and the test FAILS (known
-// issue not recorded) once the core is fixed, so that the wrapper gets removed then.
+// Regression tests for planner bugs found while writing the core tests (each once failed).
 
-@Suite("Suspected core bugs (known issues)")
-struct SuspectedBugTests {
+@Suite("Planner regressions")
+struct PlannerRegressionTests {
     /// With primary-rules off the primary gets no table and is not put in the interface group, so
     /// `lookup main suppress_ifgroup G` does not suppress main's default route through eth0: a reply
     /// from B's address matches that rule first and leaves through eth0, where the VPC's source
@@ -17,9 +15,7 @@ struct SuspectedBugTests {
         let p = try plan([World.a, World.b], World.fresh, config)
         #expect(commands(p).contains("ip rule add from all lookup main suppress_ifgroup 10000 priority 10000 proto eniroute"))
         #expect(commands(p).contains("ip rule add from 10.0.1.20 lookup 10001 priority 10002 proto eniroute"))
-        withKnownIssue("primary-rules=no leaves the primary outside the suppress_ifgroup group") {
-            #expect(commands(p).contains("ip link set dev eth0 group 10000"))
-        }
+        #expect(commands(p).contains("ip link set dev eth0 group 10000"))
     }
 
     /// An ENI whose MAC matches several interfaces is reported "left alone", but in full scope its
@@ -29,9 +25,7 @@ struct SuspectedBugTests {
         observed.links.append(Link(index: 12, name: "veth-b", mac: World.b.mac, isUp: true, kind: "veth"))
         let p = try plan([World.a, World.b], observed)
         #expect(p.enis.map(\.state) == ["managed", "ambiguous"])
-        withKnownIssue("objects of an ambiguous ENI are deleted in .all scope") {
-            #expect(!p.changes.contains { touches($0, link: 3, table: 10001) }, "\(commands(p))")
-        }
+        #expect(!p.changes.contains { touches($0, link: 3, table: 10001) }, "\(commands(p))")
     }
 
     /// `PlanScope.enis(_:)` names the ENIs in scope, but the planner never reads that set: every
@@ -39,11 +33,14 @@ struct SuspectedBugTests {
     @Test func enisScopeLimitsThePlanToTheNamedENIs() throws {
         let p = try plan([World.a, World.b, World.c], World.fresh, scope: .enis([World.b.mac]))
         #expect(p.changes.contains { touches($0, link: 3, table: 10001) })
-        withKnownIssue("the MAC set of PlanScope.enis is ignored") {
-            #expect(
-                !p.changes.contains { touches($0, link: 2, table: 10000) || touches($0, link: 4, table: 10002) }, "\(commands(p))"
-            )
-        }
+        // The primary joins the interface group in every scope (else the suppress rule would send
+        // B's replies out through main's default route on eth0); nothing else of A's or C's is touched.
+        let primaryJoins = Change.linkSetGroup(World.fresh.links.first { $0.index == 2 }!, group: 10000)
+        #expect(p.changes.contains(primaryJoins))
+        #expect(
+            !p.changes.contains { $0 != primaryJoins && (touches($0, link: 2, table: 10000) || touches($0, link: 4, table: 10002)) },
+            "\(commands(p))"
+        )
     }
 
     /// The issue: "Never derive a table for a non-primary ENI from a device 0/card 0 reading". The
@@ -57,16 +54,12 @@ struct SuspectedBugTests {
         fresh.deviceNumber = 0
         #expect(fresh.notReadyReason != nil)
         let scoped = try? plan([fresh], before, scope: .enis([fresh.mac]))
-        withKnownIssue("a non-primary device 0/card 0 ENI is given table 10000 when the primary is not in the facts") {
-            #expect(scoped == nil || !scoped!.changes.contains { touches($0, table: 10000) }, "\(scoped.map(commands) ?? [])")
-        }
+        #expect(scoped == nil || !scoped!.changes.contains { touches($0, table: 10000) }, "\(scoped.map(commands) ?? [])")
         // Same with primary-rules off in full scope: no collision with the primary, table 10000 again.
         var config = Configuration()
         config.primaryRules = false
         let all = try? plan([World.a, fresh], World.fresh, config)
-        withKnownIssue("a non-primary device 0/card 0 ENI is given table 10000 when the primary has no table") {
-            #expect(all == nil || !all!.changes.contains { touches($0, table: 10000) }, "\(all.map(commands) ?? [])")
-        }
+        #expect(all == nil || !all!.changes.contains { touches($0, table: 10000) }, "\(all.map(commands) ?? [])")
     }
 
     /// IMDS listing one address on two ENIs (the NIC2_MD_IPV4_IPV6_MULTI_IP fragment reuses NIC1's
@@ -90,9 +83,7 @@ struct SuspectedBugTests {
             return nil
         }
         let refused = p == nil
-        withKnownIssue("one address on two ENIs is not refused") {
-            #expect(refused, "rules for one address: \(rules ?? [])")
-        }
+        #expect(refused, "rules for one address: \(rules ?? [])")
     }
 
     /// `eniroute remove eth1` after `ip link set eth1 down`: the kernel flushed eth1's routes, its
@@ -111,9 +102,7 @@ struct SuspectedBugTests {
                     InterfaceAddress(
                         prefix: IPPrefix(address: ip("10.0.1.20"), length: 24), interfaceIndex: 3, noPrefixRoute: true,
                         proto: Ownership.addressProtocol))))
-        withKnownIssue("removal of a link without routes leaves its rules") {
-            #expect(p.changes.contains(.ruleDelete(ownRule("10.0.1.20", table: 10001))), "\(commands(p))")
-        }
+        #expect(p.changes.contains(.ruleDelete(ownRule("10.0.1.20", table: 10001))), "\(commands(p))")
     }
 
     /// `removal` collects the tables of every tagged route through the link without checking the
@@ -125,9 +114,7 @@ struct SuspectedBugTests {
         observed.routes.append(Route(destination: prefix("10.8.0.0/16"), table: 254, outputInterface: 2, gateway: ip("10.0.0.1")))
         let eth1 = observed.links[2]
         let p = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
-        withKnownIssue("removal deletes tagged routes of the main table") {
-            #expect(!p.changes.contains { if case .routeDelete(let r) = $0 { r.table < 256 } else { false } }, "\(commands(p))")
-        }
+        #expect(!p.changes.contains { if case .routeDelete(let r) = $0 { r.table < 256 } else { false } }, "\(commands(p))")
     }
 
     /// IPv4 addresses or prefixes without `subnet-ipv4-cidr-block` are "not ready"; IPv6 prefixes
@@ -140,13 +127,11 @@ struct SuspectedBugTests {
                 "device-number": "2", "subnet-ipv4-cidr-block": "10.0.0.0/24", "local-ipv4s": "10.0.0.10",
                 "ipv6-prefix": "fd0a:ffff::/80",
             ])
-        withKnownIssue("IPv6 prefixes without subnet-ipv6-cidr-blocks count as ready") {
-            #expect(f.notReadyReason == "subnet-ipv6-cidr-blocks not listed yet")
-        }
+        #expect(f.notReadyReason == "subnet-ipv6-cidr-blocks not listed yet")
     }
 }
 
-extension SuspectedBugTests {
+extension PlannerRegressionTests {
     /// rule-priority accepts up to 32000 and ENI rules sit at rule-priority + 1 + 100·card + device,
     /// so card 8 gives 32802: after `from all lookup main` (32766), where the ENI's rule no longer
     /// decides anything main can route.
@@ -156,8 +141,22 @@ extension SuspectedBugTests {
         let e = eni("02:00:00:00:00:0a", device: 1, card: 8, subnet: "10.0.1.0/24", v4: ["10.0.1.5"])
         let p = try? plan([e], ObservedState(links: [Link(index: 2, name: "eth1", mac: e.mac, isUp: true)]), config)
         let priorities = p?.changes.compactMap { c -> UInt32? in if case .ruleAdd(let r) = c { r.priority } else { nil } } ?? []
-        withKnownIssue("ENI rule priorities can pass main's 32766") {
-            #expect(priorities.allSatisfy { $0 < 32766 }, "\(priorities)")
+        #expect(priorities.allSatisfy { $0 < 32766 }, "\(priorities)")
+    }
+}
+
+extension PlannerRegressionTests {
+    /// A scoped run sees only its own ENI in the facts: when the kernel shows eniroute's routes of
+    /// the table it derived going through another interface, two ENIs claim one table and the plan
+    /// is refused rather than stealing the table.
+    @Test func scopedRunRefusesATableAnotherInterfaceHolds() throws {
+        let before = try World.afterApply([World.a, World.b])
+        var d = World.d
+        d.deviceNumber = World.b.deviceNumber
+        #expect(throws: FactsError.tableCollision(table: 10001, macs: [World.b.mac, d.mac])) {
+            try plan([d], before, scope: .enis([d.mac]))
         }
+        // The same ENI re-applied in scope is fine: its own routes are in its table.
+        #expect(try plan([World.b], before, scope: .enis([World.b.mac])).changes.isEmpty)
     }
 }
