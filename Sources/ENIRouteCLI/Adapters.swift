@@ -40,6 +40,7 @@ final class IMDSMetadata: MetadataPort {
         }
         client.log = log
         fetcher = InstanceMetadataFetcher(client: client)
+        if configuration.unmanaged.contains(where: { $0.hasPrefix("eni-") }) { fetcher.additionalKeys = [IMDSKey.interfaceID] }
     }
 
     func fetch(macs: [MACAddress]?) throws -> MetadataSnapshot {

@@ -20,6 +20,9 @@ public final class InstanceMetadataFetcher {
     /// Backoff between re-reads of ENIs that are not ready (`maxAttempts` is not used: the
     /// deadline decides).
     public var readyPolicy: RetryPolicy
+    /// Keys fetched besides `IMDSKey.all` when the listing names them (`interface-id` when the
+    /// configuration leaves ENIs unmanaged by `eni-…` id).
+    public var additionalKeys: [String] = []
 
     /// `/latest/meta-data/network/interfaces/macs/`.
     public static let macsPath = "/latest/meta-data/network/interfaces/macs/"
@@ -67,7 +70,7 @@ public final class InstanceMetadataFetcher {
         guard let listing = try client.get(directory) else { return .notReady("not in IMDS yet (\(directory) answers 404)") }
         let listed = Set(IMDSText.listing(listing))
         var values: [String: String] = [:]
-        for key in IMDSKey.all where listed.contains(key) {
+        for key in IMDSKey.all + additionalKeys where listed.contains(key) {
             if key == IMDSKey.networkCardIndex && listed.contains(IMDSKey.networkCard) { continue }
             guard let body = try client.get(directory + key) else {
                 return .notReady("\(key) is listed but answers 404")

@@ -62,6 +62,24 @@ struct FetcherTests {
         #expect(sim.stats().tokenRequests == 1)
     }
 
+    @Test("interface-id is read only when asked for (unmanaged = eni-…)")
+    func interfaceIDOnlyWhenAsked() throws {
+        let sim = try startSimulator()
+        defer { sim.stop() }
+        sim.attach(
+            mac: mac2,
+            keys: ["device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24", "interface-id": "eni-03"])
+        let plain = try makeFetcher(makeClient(sim)).fetch(macs: [mac2], waitForReady: true)
+        #expect(plain.facts.enis.first?.interfaceID == nil)
+        let path = "/latest/meta-data/network/interfaces/macs/\(mac2)/interface-id"
+        #expect(sim.stats().requests(for: path) == 0)
+        let fetcher = makeFetcher(makeClient(sim))
+        fetcher.additionalKeys = [IMDSKey.interfaceID]
+        let withID = try fetcher.fetch(macs: [mac2], waitForReady: true)
+        #expect(withID.facts.enis.first?.interfaceID == "eni-03")
+        #expect(sim.stats().requests(for: path) == 1)
+    }
+
     @Test("propagation: keys appear after N requests; device-number 0 until then; the fetcher waits")
     func propagationWait() throws {
         let sim = try startSimulator()
