@@ -59,6 +59,9 @@ show inst ip -6 rule show
 show inst ip route show table 10000
 show inst ip route show table 10001
 show inst ip -br link show group "$ENI_GROUP"
+info "(proto 238 = 0xEE, eniroute's tag on everything it creates; the ENIs are in interface group"
+info " 10000, so the suppress_ifgroup rule lets main-table routes through other devices, e.g. a"
+info " docker bridge, win, while replies from an ENI's address use that ENI's table.)"
 
 section "After: the same ping"
 after_ok=0

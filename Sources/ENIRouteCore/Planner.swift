@@ -112,6 +112,18 @@ public enum PlanScope: Sendable, Equatable {
     case enis(Set<MACAddress>)
 }
 
+/// How a plan treats links; `apply` and the watcher differ.
+public struct PlanOptions: Sendable, Equatable {
+    /// Whether an ENI eniroute already manages (it is in eniroute's interface group) that is down is
+    /// left as it is, rules included, until it is up again: the watcher respects an administrator's
+    /// `ip link set eth1 down`. `apply` (false) brings every ENI up. A newly attached ENI (not yet in
+    /// the group) is brought up either way.
+    public var leaveDownENIsAlone: Bool
+
+    /// Creates options.
+    public init(leaveDownENIsAlone: Bool = false) { self.leaveDownENIsAlone = leaveDownENIsAlone }
+}
+
 /// Turns facts and observed state into changes. Pure: no I/O.
 public enum Planner {
     /// IPv6 gateway of every VPC subnet.
@@ -131,7 +143,8 @@ public enum Planner {
     /// Plans `apply`: desired state from IMDS facts, minus what the kernel already has.
     /// Throws on data that must not be applied (table collision, out-of-range table).
     public static func plan(
-        facts: InstanceFacts, observed: ObservedState, configuration c: Configuration, scope: PlanScope
+        facts: InstanceFacts, observed: ObservedState, configuration c: Configuration, scope: PlanScope,
+        options: PlanOptions = PlanOptions()
     ) throws(FactsError) -> Plan {
         var names: [Int32: String] = [:]
         for l in observed.links { names[l.index] = l.name }
@@ -150,6 +163,7 @@ public enum Planner {
         var protectedLinks: Set<Int32> = []
         var anyTable = false
         var managedLinks: [Link] = []
+        var downTables: Set<UInt32> = []
 
         var seenMACs: Set<MACAddress> = []
         var addressOwner: [IPPrefix: MACAddress] = [:]
@@ -215,6 +229,11 @@ public enum Planner {
                 table = t
             }
             guard isInScope else { continue }
+            if options.leaveDownENIsAlone && !link.isUp && link.group == c.interfaceGroup {
+                skip("down", [link])
+                if let t = table { downTables.insert(t) }
+                continue
+            }
             if let t = table {
                 // Scoped runs see only some ENIs: the kernel tells whether another interface holds the table.
                 if scopeMACs != nil,
@@ -272,7 +291,7 @@ public enum Planner {
         }
 
         // Tables of ENIs that keep their state (pending or unmanaged): the tables their routes are in.
-        var protectedTables: Set<UInt32> = []
+        var protectedTables = downTables
         for r in observed.routes where r.isOwned {
             if let o = r.outputInterface, protectedLinks.contains(o) { protectedTables.insert(r.table) }
         }
@@ -280,14 +299,15 @@ public enum Planner {
         if case .all = scope { isAll = true } else { isAll = false }
 
         // Addresses.
+        // Lookups are by hashed keys: a boot with 15 ENIs × 50 addresses plans 750 addresses and rules.
         let observedOwnedAddresses = observed.addresses.filter(\.isOwned)
-        for a in desired.addresses
-        where !observed.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
+        let presentAddresses = Set(observed.addresses.map(AddressKey.init))
+        for a in desired.addresses where !presentAddresses.contains(AddressKey(a)) {
             changes.append(.addressAdd(a))
         }
         let desiredAddresses = Set(desired.addresses.map(\.address))
-        for a in observedOwnedAddresses
-        where !desired.addresses.contains(where: { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }) {
+        let desiredAddressKeys = Set(desired.addresses.map(AddressKey.init))
+        for a in observedOwnedAddresses where !desiredAddressKeys.contains(AddressKey(a)) {
             let inScope =
                 isAll
                 ? !protectedLinks.contains(a.interfaceIndex)
@@ -315,14 +335,18 @@ public enum Planner {
 
         // Rules.
         let ownedRules = observed.rules.filter(\.isOwned)
-        for r in desired.rules where !ownedRules.contains(where: { sameRule($0, r) }) {
-            if observed.rules.contains(where: { !$0.isOwned && sameRule($0, r) }) {
+        let ownedRuleKeys = Set(ownedRules.compactMap(RuleKey.init))
+        let foreignRuleKeys = Set(observed.rules.filter { !$0.isOwned }.compactMap(RuleKey.init))
+        for r in desired.rules {
+            guard let key = RuleKey(r), !ownedRuleKeys.contains(key) else { continue }
+            if foreignRuleKeys.contains(key) {
                 warnings.append("an identical rule not made by eniroute exists (\(r)); adding eniroute's own beside it")
             }
             changes.append(.ruleAdd(r))
         }
         let desiredFroms = Set(desired.rules.compactMap(\.from))
-        for r in ownedRules where !desired.rules.contains(where: { sameRule($0, r) }) {
+        let desiredRuleKeys = Set(desired.rules.compactMap(RuleKey.init))
+        for r in ownedRules where !(RuleKey(r).map { desiredRuleKeys.contains($0) } ?? false) {
             let inScope: Bool
             if isAll {
                 inScope = !protectedTables.contains(r.table)
@@ -441,14 +465,38 @@ public enum Planner {
             && (a.family == .inet6 || a.scope == b.scope)
     }
 
-    /// Whether two rules select and act the same.
-    static func sameRule(_ a: RoutingPolicyRule, _ b: RoutingPolicyRule) -> Bool {
-        a.family == b.family && a.priority == b.priority && a.table == b.table && a.action == b.action
-            && normalized(a.from) == normalized(b.from) && a.to == b.to
-            && a.suppressInterfaceGroup == b.suppressInterfaceGroup && !a.hasOtherSelectors && !b.hasOtherSelectors
+    /// What makes two rules select and act the same; nil for rules with selectors eniroute does not
+    /// model (those never match one of eniroute's).
+    struct RuleKey: Hashable {
+        var family: AddressFamily
+        var priority: UInt32
+        var table: UInt32
+        var action: UInt8
+        var from: IPPrefix?
+        var to: IPPrefix?
+        var suppressInterfaceGroup: UInt32?
+
+        init?(_ r: RoutingPolicyRule) {
+            guard !r.hasOtherSelectors else { return nil }
+            family = r.family
+            priority = r.priority
+            table = r.table
+            action = r.action
+            from = r.from.flatMap { $0.isDefault ? nil : $0 }
+            to = r.to.flatMap { $0.isDefault ? nil : $0 }
+            suppressInterfaceGroup = r.suppressInterfaceGroup
+        }
     }
 
-    private static func normalized(_ p: IPPrefix?) -> IPPrefix? { p.flatMap { $0.isDefault ? nil : $0 } }
+    /// An address on one interface, whatever its prefix length or flags.
+    struct AddressKey: Hashable {
+        var interfaceIndex: Int32
+        var address: IPAddress
+        init(_ a: InterfaceAddress) {
+            interfaceIndex = a.interfaceIndex
+            address = a.address
+        }
+    }
 
     private static func stableSortedByPhase(_ changes: [Change]) -> [Change] {
         changes.enumerated().sorted { ($0.element.phase, $0.offset) < ($1.element.phase, $1.offset) }.map(\.element)

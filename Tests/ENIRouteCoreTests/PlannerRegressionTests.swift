@@ -160,3 +160,27 @@ extension PlannerRegressionTests {
         #expect(try plan([World.b], before, scope: .enis([World.b.mac])).changes.isEmpty)
     }
 }
+
+extension PlannerRegressionTests {
+    /// The watcher's view: an ENI an administrator took down keeps its rules and stays down; `apply`
+    /// brings it up and restores its routes; a newly attached ENI that is down is brought up by both.
+    @Test func downENIIsLeftAloneOnlyWhenAsked() throws {
+        var observed = try World.afterApply([World.a, World.b])
+        let eth1 = try #require(observed.links.firstIndex { $0.index == 3 })
+        observed.links[eth1].isUp = false
+        observed.routes.removeAll { $0.outputInterface == 3 }  // the kernel flushes a down link's routes
+        let watch = try Planner.plan(
+            facts: InstanceFacts(primaryMAC: World.a.mac, enis: [World.a, World.b]), observed: observed,
+            configuration: Configuration(), scope: .all(pending: []), options: PlanOptions(leaveDownENIsAlone: true))
+        #expect(watch.changes.isEmpty, "\(commands(watch))")
+        #expect(watch.enis.map(\.state) == ["managed", "down"])
+        let apply = try plan([World.a, World.b], observed)
+        #expect(commands(apply).first == "ip link set dev eth1 up")
+        #expect(apply.changes.contains { if case .routeAdd(let r) = $0 { r.outputInterface == 3 } else { false } })
+        // A new ENI (not yet in the group) is configured even when down.
+        let fresh = try Planner.plan(
+            facts: InstanceFacts(primaryMAC: World.a.mac, enis: [World.a, World.b]), observed: World.fresh,
+            configuration: Configuration(), scope: .all(pending: []), options: PlanOptions(leaveDownENIsAlone: true))
+        #expect(commands(fresh).contains("ip link set dev eth1 up"))
+    }
+}

@@ -5,7 +5,7 @@
 # always deletes (EXIT trap), an EC2 instance (`inst`), a VPC router (`vpc`) that enforces the
 # source/destination check with an nftables netdev ingress chain per ENI port, a client on another
 # network (`client`), a peer host in the primary subnet (`peer`) and a container (`ctr`) on a
-# docker0-like bridge inside the instance. Addressing plan: /work/notes/world.md (and below).
+# docker0-like bridge inside the instance. Addressing plan: the constants below.
 #
 # NETWORK SAFETY: nothing here touches the namespace the script was started in (or PID 1's).
 # Every configuring function calls `assert_not_root_ns` on each namespace it touches, and every
@@ -63,7 +63,7 @@ WORLD_TMP=''
 WORLD_SELF_NETNS=$(stat -L -c %i /proc/$$/ns/net)
 WORLD_INIT_NETNS=$(stat -L -c %i /proc/1/ns/net 2>/dev/null || true)
 
-[[ ${WORLD_VERBOSE:-0} == 1 ]] && set -x
+if [[ ${WORLD_VERBOSE:-0} == 1 ]]; then set -x; fi
 
 # ---------------------------------------------------------------------------------------------
 # Output and checks
@@ -552,6 +552,22 @@ imds_start() {
         world_abort "IMDS simulator did not report 'listening on' within 10 s"
     fi
     IMDS_PID=$BG_PID
+}
+
+# imds_control METHOD PATH [BODY]: a control request to the simulator (/_sim/…), from inside inst
+# over bash's /dev/tcp (bounded by 5 s). Prints the body; fails unless the answer is 200.
+imds_control() {
+    local INST; INST=$(ns inst)
+    assert_not_root_ns "$INST"
+    # shellcheck disable=SC2016
+    ip netns exec "$INST" timeout 5 bash -c '
+        exec 3<>"/dev/tcp/$1/80" || exit 1
+        printf "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" \
+            "$2" "$3" "$1" "${#4}" "$4" >&3
+        IFS=" " read -r _ status _ <&3
+        body=$(sed "1,/^\r\{0,1\}$/d" <&3)
+        printf "%s\n" "$body"
+        [ "$status" = 200 ]' _ "$IMDS4" "$1" "$2" "${3:-}"
 }
 
 # imds_stop: stop the simulator.
