@@ -2,13 +2,49 @@ import ENIRouteCore
 import ENIRouteIMDS
 import ENIRouteNetlink
 
+/// A socket that counts what crosses it (for the summary and the benchmark).
+final class CountingSocket: NetlinkSocket {
+    let base: any NetlinkSocket
+    private(set) var messagesSent = 0
+    private(set) var datagramsSent = 0
+    private(set) var datagramsReceived = 0
+
+    init(_ base: any NetlinkSocket) { self.base = base }
+    var localPortID: UInt32 { base.localPortID }
+
+    func send(_ datagram: [UInt8]) throws(NetlinkError) {
+        datagramsSent += 1
+        var offset = 0
+        while offset + 4 <= datagram.count {
+            let length = Int(datagram[offset]) | Int(datagram[offset + 1]) << 8 | Int(datagram[offset + 2]) << 16 | Int(datagram[offset + 3]) << 24
+            guard length >= 16 else { break }
+            messagesSent += 1
+            offset += (length + 3) & ~3
+        }
+        try base.send(datagram)
+    }
+
+    func receive(timeoutMilliseconds: Int32) throws(NetlinkError) -> [UInt8] {
+        let d = try base.receive(timeoutMilliseconds: timeoutMilliseconds)
+        datagramsReceived += 1
+        return d
+    }
+}
+
 /// The kernel over rtnetlink.
 final class NetlinkKernel: KernelPort {
     private let netlink: RTNetlink
+    private let counter: CountingSocket
     private var names: [Int32: String] = [:]
 
     init() throws {
-        netlink = RTNetlink(socket: try RouteNetlinkSocket())
+        counter = CountingSocket(try RouteNetlinkSocket())
+        netlink = RTNetlink(socket: counter)
+    }
+
+    var statistics: KernelStatistics {
+        KernelStatistics(
+            messagesSent: counter.messagesSent, datagramsSent: counter.datagramsSent, datagramsReceived: counter.datagramsReceived)
     }
 
     func observe() throws -> ObservedState {

@@ -131,6 +131,9 @@ enum ApplyCommand {
         if !snapshot.pending.isEmpty { summary += ", \(snapshot.pending.count) not ready" }
         summary += "; \(stats.requests) IMDS requests on \(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(ms) ms"
         log.log(failures.isEmpty ? .notice : .error, summary)
+        let k = kernel.statistics
+        log.info(
+            "netlink: \(k.messagesSent) messages in \(k.datagramsSent) datagrams sent, \(k.datagramsReceived) received")
         if !failures.isEmpty { return .failure }
         return snapshot.pending.isEmpty ? .success : .temporary
     }

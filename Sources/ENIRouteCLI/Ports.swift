@@ -7,6 +7,29 @@ public protocol KernelPort: AnyObject {
     func observe() throws -> ObservedState
     /// Applies changes in order; one outcome per change (nil = done, else the error's sentence).
     func apply(_ changes: [Change]) -> [ChangeFailure?]
+    /// Netlink traffic so far.
+    var statistics: KernelStatistics { get }
+}
+
+extension KernelPort {
+    /// Fakes report no traffic.
+    public var statistics: KernelStatistics { KernelStatistics() }
+}
+
+/// Netlink traffic of a run: requests (dumps and changes) and the datagrams that carried them.
+public struct KernelStatistics: Sendable, Equatable {
+    /// Netlink messages sent.
+    public var messagesSent = 0
+    /// Datagrams sent.
+    public var datagramsSent = 0
+    /// Datagrams received (replies, dump parts, ACKs).
+    public var datagramsReceived = 0
+    /// Creates statistics.
+    public init(messagesSent: Int = 0, datagramsSent: Int = 0, datagramsReceived: Int = 0) {
+        self.messagesSent = messagesSent
+        self.datagramsSent = datagramsSent
+        self.datagramsReceived = datagramsReceived
+    }
 }
 
 /// Why one change failed.
