@@ -38,6 +38,7 @@ enum RemoveCommand {
         }
         if link == nil { log.info("\(what) is gone; removing what its departure left behind") }
         let plan = Planner.removal(link: link, observed: observed, configuration: ctx.configuration)
+        for w in plan.warnings { log.warning(w) }
         var failed = 0
         if !plan.isEmpty {
             let results = kernel.apply(plan.changes)

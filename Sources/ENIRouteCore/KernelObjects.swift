@@ -55,6 +55,9 @@ public struct Link: Hashable, Sendable {
     public var group: UInt32
     /// Link kind from `IFLA_INFO_KIND` (`veth`, `bridge`, …), if any.
     public var kind: String?
+    /// The IPv4 `promote_secondaries` setting (from `IFLA_INET_CONF`), if the kernel reported it:
+    /// when off, deleting a primary IPv4 address also deletes its secondaries.
+    public var promoteSecondaries: Bool?
 
     /// Creates a link description.
     public init(index: Int32, name: String, mac: MACAddress?, isUp: Bool, group: UInt32 = 0, kind: String? = nil) {
@@ -79,6 +82,10 @@ public struct InterfaceAddress: Hashable, Comparable, Sendable, CustomStringConv
     public var noDAD: Bool
     /// Address protocol (`IFA_PROTO`); `Ownership.addressProtocol` for eniroute's own.
     public var proto: UInt8
+    /// Whether the kernel holds this IPv4 address as a secondary of another in the same subnet
+    /// (`IFA_F_SECONDARY`). Deleting a primary also deletes its secondaries unless
+    /// `promote_secondaries` is on. Observed only; never sent.
+    public var isSecondary = false
 
     /// Creates an address description. `prefix.address` is the host address, not the network.
     public init(prefix: IPPrefix, interfaceIndex: Int32, noPrefixRoute: Bool = false, noDAD: Bool = false, proto: UInt8 = 0) {

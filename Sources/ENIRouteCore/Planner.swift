@@ -30,7 +30,7 @@ public enum Change: Hashable, Sendable {
         case .ruleAdd(let r): return r.suppressInterfaceGroup != nil ? 4 : 5
         case .ruleDelete: return 6
         case .routeDelete: return 7
-        case .addressDelete: return 8
+        case .addressDelete(let a): return a.isSecondary ? 8 : 9
         }
     }
 
@@ -312,7 +312,11 @@ public enum Planner {
                 isAll
                 ? !protectedLinks.contains(a.interfaceIndex)
                 : scopedLinks.contains(a.interfaceIndex) || desiredAddresses.contains(a.address)
-            if inScope { changes.append(.addressDelete(a)) }
+            if inScope, let keep = deletionWouldTakeForeignAddresses(a, observed: observed) {
+                warnings.append(keep)
+            } else if inScope {
+                changes.append(.addressDelete(a))
+            }
         }
 
         // Routes.
@@ -367,6 +371,7 @@ public enum Planner {
         var names: [Int32: String] = [:]
         for l in observed.links { names[l.index] = l.name }
         var changes: [Change] = []
+        var warnings: [String] = []
         var tables: Set<UInt32> = []
         if let link {
             for r in observed.routes where r.isOwned && r.table >= 256 && r.outputInterface == link.index { tables.insert(r.table) }
@@ -375,7 +380,13 @@ public enum Planner {
             for r in observed.rules where r.isOwned && r.table >= 256 && r.suppressInterfaceGroup == nil {
                 if let f = r.from, f.isHost, onLink.contains(f.address) { tables.insert(r.table) }
             }
-            for a in observed.addresses where a.isOwned && a.interfaceIndex == link.index { changes.append(.addressDelete(a)) }
+            for a in observed.addresses where a.isOwned && a.interfaceIndex == link.index {
+                if let keep = deletionWouldTakeForeignAddresses(a, observed: observed) {
+                    warnings.append(keep)
+                } else {
+                    changes.append(.addressDelete(a))
+                }
+            }
             if link.group == c.interfaceGroup { changes.append(.linkSetGroup(link, group: 0)) }
         }
         tables.formUnion(orphanedTables(observed: observed))
@@ -391,7 +402,26 @@ public enum Planner {
         let enis = link.map { l in
             [ENIPlan(mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name, table: tables.min(), isPrimary: false, state: "removed")]
         } ?? []
-        return Plan(changes: stableSortedByPhase(changes), enis: enis, warnings: [], names: names)
+        return Plan(changes: stableSortedByPhase(changes), enis: enis, warnings: warnings, names: names)
+    }
+
+    /// Why one of eniroute's IPv4 addresses must stay: it is the kernel's primary address of its
+    /// subnet on that link and addresses eniroute did not create are its secondaries, which the
+    /// kernel deletes with it when `promote_secondaries` is off (or not reported). nil when deleting
+    /// it is safe.
+    static func deletionWouldTakeForeignAddresses(_ a: InterfaceAddress, observed: ObservedState) -> String? {
+        guard a.family == .inet, !a.isSecondary,
+            observed.links.first(where: { $0.index == a.interfaceIndex })?.promoteSecondaries != true
+        else { return nil }
+        let subnet = IPPrefix(address: a.address.masked(to: a.prefix.length), length: a.prefix.length)
+        let foreign = observed.addresses.filter { o in
+            o.interfaceIndex == a.interfaceIndex && !o.isOwned && o.isSecondary && o.prefix.length == a.prefix.length
+                && subnet.contains(o.address)
+        }
+        guard !foreign.isEmpty else { return nil }
+        let dev = observed.links.first { $0.index == a.interfaceIndex }?.name ?? "#\(a.interfaceIndex)"
+        return "\(a.address)/\(a.prefix.length) on \(dev) is kept: deleting it would also delete "
+            + foreign.map { "\($0.address)/\($0.prefix.length)" }.joined(separator: ", ") + ", not made by eniroute"
     }
 
     /// Tables that eniroute's rules point to but whose interface is gone: no route left in them and

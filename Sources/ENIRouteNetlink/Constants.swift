@@ -77,6 +77,7 @@ enum K {
     static let ifaFlags = UInt16(IFA_FLAGS)
     static let ifaProto = UInt16(IFA_PROTO)
     static let ifaFNoDAD = UInt32(IFA_F_NODAD)
+    static let ifaFSecondary = UInt32(IFA_F_SECONDARY)
     static let ifaFNoPrefixRoute = UInt32(IFA_F_NOPREFIXROUTE)
 
     // Links (<linux/if_link.h>, <linux/if.h>).
@@ -85,5 +86,11 @@ enum K {
     static let iflaLinkinfo = UInt16(IFLA_LINKINFO)
     static let iflaGroup = UInt16(IFLA_GROUP)
     static let iflaInfoKind = UInt16(IFLA_INFO_KIND)
+    static let iflaAfSpec = UInt16(IFLA_AF_SPEC)
+    static let iflaInetConf = UInt16(IFLA_INET_CONF)
+    /// `IPV4_DEVCONF_PROMOTE_SECONDARIES` (20, <linux/ip.h>) as an index into `IFLA_INET_CONF`,
+    /// which holds devconf value N at index N − 1. <linux/ip.h> is not imported: its `struct iphdr`
+    /// clashes with Glibc's.
+    static let inetConfPromoteSecondariesIndex = 19
     static let iffUp = UInt32(IFF_UP.rawValue)
 }

@@ -206,6 +206,15 @@ public enum RTNetlinkMessage {
                 for info in try NetlinkMessageReader.attributes(in: a.value) where info.type == K.iflaInfoKind {
                     link.kind = info.string()
                 }
+            case K.iflaAfSpec:
+                // IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF: u32[IPV4_DEVCONF_MAX] } }
+                for family in try NetlinkMessageReader.attributes(in: a.value) where family.type == UInt16(AF_INET) {
+                    for conf in try NetlinkMessageReader.attributes(in: family.value) where conf.type == K.iflaInetConf {
+                        let offset = K.inetConfPromoteSecondariesIndex * 4
+                        guard conf.value.count >= offset + 4 else { continue }
+                        link.promoteSecondaries = NetlinkMessageReader.load(UInt32.self, Array(conf.value), offset) != 0
+                    }
+                }
             default: break
             }
         }
@@ -239,10 +248,12 @@ public enum RTNetlinkMessage {
         guard header[1] <= family.bitWidth else {
             throw .malformedAttribute(operation: "", type: 0, detail: "prefix length \(header[1]) too long for \(family)")
         }
-        return InterfaceAddress(
+        var parsed = InterfaceAddress(
             prefix: IPPrefix(address: host, length: header[1]),
             interfaceIndex: Int32(bitPattern: NetlinkMessageReader.load(UInt32.self, header, 4)),
             noPrefixRoute: flags & K.ifaFNoPrefixRoute != 0, noDAD: flags & K.ifaFNoDAD != 0, proto: proto)
+        parsed.isSecondary = family == .inet && flags & K.ifaFSecondary != 0
+        return parsed
     }
 
     /// A rule from an `RTM_NEWRULE` message; nil for other types and families. `hasOtherSelectors`

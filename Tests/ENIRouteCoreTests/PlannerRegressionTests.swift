@@ -184,3 +184,30 @@ extension PlannerRegressionTests {
         #expect(commands(fresh).contains("ip link set dev eth1 up"))
     }
 }
+
+extension PlannerRegressionTests {
+    /// Found by integration scenario S9: eniroute's 10.0.2.10/24 is the kernel's primary address of
+    /// its subnet on eth1 and an administrator's 10.0.2.77/24 is its secondary. With
+    /// `promote_secondaries` off, deleting the primary deletes the secondary too: eniroute keeps its
+    /// address (and says why) rather than take one it did not create.
+    @Test func primaryAddressWithForeignSecondariesIsKept() throws {
+        var observed = try World.afterApply([World.a, World.b])
+        let eth1 = observed.links[2]
+        let ours = try #require(observed.addresses.first { $0.interfaceIndex == eth1.index && $0.isOwned && $0.family == .inet })
+        var foreign = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.77"), length: 24), interfaceIndex: eth1.index)
+        foreign.isSecondary = true
+        observed.addresses.append(foreign)
+        let p = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
+        #expect(!p.changes.contains(.addressDelete(ours)))
+        #expect(p.warnings.contains { $0.contains("deleting it would also delete 10.0.1.77/24") })
+        // With promote_secondaries on, the kernel promotes the foreign secondary: eniroute's goes.
+        observed.links[2].promoteSecondaries = true
+        #expect(Planner.removal(link: observed.links[2], observed: observed, configuration: Configuration()).changes.contains(.addressDelete(ours)))
+        observed.links[2].promoteSecondaries = false
+        // Without the foreign secondary it goes, secondaries of eniroute's own first.
+        observed.addresses.removeLast()
+        let q = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
+        #expect(q.changes.contains(.addressDelete(ours)))
+        #expect(q.warnings.isEmpty)
+    }
+}

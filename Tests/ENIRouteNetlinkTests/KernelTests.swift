@@ -90,10 +90,14 @@ struct KernelTests {
     @Test func linksSetUpAndGroup() throws {
         let nl = try PrivateNamespace.netlink()
         let links = try nl.linkList()
-        #expect(links == [Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: false)])
+        var lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: false)
+        lo.promoteSecondaries = false  // IFLA_INET_CONF of a new namespace
+        #expect(links == [lo])
         try nl.linkSetUp(links[0])
         try nl.linkSetGroup(links[0], group: 7)
-        #expect(try nl.linkList() == [Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: true, group: 7)])
+        lo.isUp = true
+        lo.group = 7
+        #expect(try nl.linkList() == [lo])
         expectKernelError(.ENODEV) { () throws(NetlinkError) in
             try nl.linkSetUp(Link(index: 999, name: "ghost", mac: nil, isUp: false))
         }
@@ -123,6 +127,16 @@ struct KernelTests {
         var ghost = a4
         ghost.interfaceIndex = 999
         expectKernelError(.ENODEV) { () throws(NetlinkError) in try nl.addressAdd(ghost) }
+
+        // A second address in the same subnet is the kernel's secondary of the first (IFA_F_SECONDARY).
+        let second = InterfaceAddress(prefix: IPPrefix(address: ip("10.99.0.6"), length: 24), interfaceIndex: lo.index)
+        try nl.addressAdd(second)
+        let listed = try nl.addressList().filter { $0.family == .inet && $0.interfaceIndex == lo.index }
+        #expect(listed.first { $0.address == ip("10.99.0.5") }?.isSecondary == false)
+        #expect(listed.first { $0.address == ip("10.99.0.6") }?.isSecondary == true)
+        // The kernel reports promote_secondaries per link; a new namespace starts with it off.
+        #expect(try nl.linkList().first { $0.index == lo.index }?.promoteSecondaries == false)
+        try nl.addressDelete(second)
 
         try nl.addressDelete(a4)
         try nl.addressDelete(a6)

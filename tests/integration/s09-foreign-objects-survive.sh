@@ -55,7 +55,7 @@ world_destroy
 # An address eniroute added can be the interface's primary one (no DHCP on eth1); an address the
 # admin adds later in the same subnet is then its kernel "secondary". Without
 # promote_secondaries (kernel default; systemd's sysctl.d sets it to 1) deleting the primary
-# flushes the secondaries too.
+# flushes the secondaries too: eniroute then keeps its own address and says why.
 for promote in 1 0; do
     section "foreign address next to an eniroute-added primary (promote_secondaries=$promote)"
     world_build two-subnets
@@ -69,7 +69,12 @@ for promote in 1 0; do
     ip -n "$INST" addr add 10.0.2.77/24 dev eth1
     check_eniroute "eniroute remove eth1 exits 0" remove eth1
     check "foreign 10.0.2.77/24 survives remove (promote_secondaries=$promote)" addr_present eth1 "inet 10\.0\.2\.77/24 "
-    check_not "eniroute's 10.0.2.10 is gone" addr_present eth1 "inet 10\.0\.2\.10/"
+    if [[ $promote == 1 ]]; then
+        check_not "eniroute's 10.0.2.10 is gone (the kernel promotes 10.0.2.77)" addr_present eth1 "inet 10\.0\.2\.10/"
+    else
+        check "eniroute's 10.0.2.10 is kept (deleting it would take 10.0.2.77)" addr_present eth1 "inet 10\.0\.2\.10/"
+        check "remove says why it kept 10.0.2.10" grep -q "10.0.2.10/24 on eth1 is kept: deleting it would also delete 10.0.2.77/24" "$ENIROUTE_OUT"
+    fi
     world_destroy
 done
 
