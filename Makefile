@@ -4,7 +4,7 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all build release deps test unit integration demo lint format clean
+.PHONY: all build release deps test unit integration demo lint format clean deb package-test
 
 all: build
 
@@ -20,20 +20,31 @@ release:
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute-imds-sim
 
-## Everything: unit tests, then the namespace integration scenarios (root; private namespaces only).
-test: deps build
+## Everything (root; networking only in private namespaces): unit tests (debug build), the namespace
+## integration scenarios against the release binary that ships (an optimiser bug once showed only
+## there), then the package checks.
+test: deps build release
 	$(SWIFT) test
-	ENIROUTE=$(DEBUG_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh
+	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim tests/integration/run.sh
 
 unit:
 	$(SWIFT) test
 
-integration: deps build
-	ENIROUTE=$(DEBUG_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh $(FILTER)
+integration: deps release
+	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim tests/integration/run.sh $(FILTER)
 
 ## The main job on its embedded default: a two-ENI instance in private namespaces, before and after.
 demo: deps release
 	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim scripts/demo.sh
+
+## The Debian package: .build/deb/eniroute_<version>_<arch>.deb (dpkg-buildpackage -b, debhelper).
+deb: deps
+	packaging/build-deb.sh
+
+## Package checks (root): lintian, contents, udev rules (udevadm verify, udev 254), man pages vs
+## --help, units (systemd-analyze verify/security), install/remove/purge in a bookworm chroot.
+package-test: deb
+	tests/package/run.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
@@ -43,3 +54,9 @@ format:
 
 clean:
 	rm -rf .build .build-*
+
+## Benchmarks (issue 7): eniroute vs the physical limit and the shell-tool baseline, in private
+## namespaces (root); prints a Markdown table, also written to .build/bench/results.md.
+.PHONY: bench
+bench: deps
+	bench/run.sh

@@ -2,7 +2,9 @@
 # Installs the Debian packages eniroute's build, tests and demo need. Idempotent: does nothing
 # when everything is present; runs `apt-get update` only when something must be installed.
 set -euo pipefail
-packages=(iproute2 nftables iputils-ping socat procps)
+packages=(iproute2 nftables iputils-ping socat procps curl jq strace
+    # make deb, make package-test: debhelper, lintian, systemd-analyze, man, readelf, mmdebstrap.
+    debhelper dpkg-dev lintian systemd man-db groff-base binutils mmdebstrap)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

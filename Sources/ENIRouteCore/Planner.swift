@@ -1,6 +1,11 @@
 /// One change to the kernel's state. Cases are named noun-first, like the netlink operations that
 /// carry them out.
-public enum Change: Hashable, Sendable {
+///
+/// `indirect` (each payload boxed) works around a Swift 6.3.1 optimiser bug: with inline payloads,
+/// `-O` builds read `.linkSetGroup`'s group back as garbage after later appends to the same array
+/// once `Link` gained an optional field (debug builds were right). The integration scenarios run
+/// the release binary so that such a bug cannot hide behind a debug build again.
+public indirect enum Change: Hashable, Sendable {
     /// `ip link set dev <if> up`.
     case linkSetUp(Link)
     /// `ip link set dev <if> group <group>`.

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# All package checks (`make package-test`, after `make deb`): the .deb, the udev rules, the man
+# pages and completion, and the install test with the systemd units. Prints ok/FAIL lines and
+# "package: N passed, N failed"; exits non-zero when anything failed. Needs root (chroot,
+# namespaces). ENIROUTE_DEB=path checks another .deb.
+set -uo pipefail
+here=$(dirname "$0")
+source "$here/lib.sh"
+source "$here/check-deb.sh"
+source "$here/check-udev.sh"
+source "$here/check-man.sh"
+source "$here/check-install.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/package/run.sh: needs root (chroot, namespaces)" >&2
+    exit 1
+fi
+trap pkg_cleanup EXIT
+started=$(date +%s%N)
+section ".deb contents"
+check_deb
+section "udev rules"
+check_udev
+section "man pages and completion"
+check_man
+section "install test and systemd units"
+check_install
+section end
+note "(total: $((($(date +%s%N) - started) / 1000000)) ms)"
+summary
