@@ -53,6 +53,12 @@ final class NetlinkKernel: KernelPort {
         return state
     }
 
+    func links() throws -> [Link] {
+        let links = try netlink.linkList()
+        names = Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        return links
+    }
+
     func apply(_ changes: [Change]) -> [ChangeFailure?] {
         netlink.apply(changes, interfaceNames: names).map { result in
             switch result {

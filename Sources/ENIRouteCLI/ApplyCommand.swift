@@ -19,11 +19,12 @@ enum ApplyCommand {
         }
         defer { _ = lock }
 
+        // Only the links before IMDS (names → MACs); the full state is read once IMDS has answered.
         let kernel: any KernelPort
-        var observed: ObservedState
+        let links: [Link]
         do {
             kernel = try ctx.environment.makeKernel()
-            observed = try kernel.observe()
+            links = try kernel.links()
         } catch {
             log.error("cannot read the kernel's state: \(error)")
             return .failure
@@ -34,7 +35,7 @@ enum ApplyCommand {
         if !ctx.invocation.interfaces.isEmpty {
             var list: [MACAddress] = []
             for name in ctx.invocation.interfaces {
-                guard let link = observed.links.first(where: { $0.name == name }) else {
+                guard let link = links.first(where: { $0.name == name }) else {
                     log.error("no interface named \(name)")
                     return .failure
                 }
@@ -63,7 +64,7 @@ enum ApplyCommand {
             return .failure
         }
         for (mac, reason) in snapshot.pending.sorted(by: { $0.key < $1.key }) {
-            let name = observed.links.first(where: { $0.mac == mac })?.name ?? mac.description
+            let name = links.first(where: { $0.mac == mac })?.name ?? mac.description
             log.warning("\(name): IMDS data not ready by the deadline (\(reason)); left as it is")
         }
 
@@ -72,8 +73,9 @@ enum ApplyCommand {
         var failures: [String] = []
         var applied = 0
         var plan: Plan
+        var observed: ObservedState
         do {
-            observed = try kernel.observe()  // fresh: the IMDS wait may have taken a while
+            observed = try kernel.observe()
             plan = try Planner.plan(facts: snapshot.facts, observed: observed, configuration: ctx.configuration, scope: scope)
         } catch let e as FactsError {
             log.error("refusing IMDS data: \(e); nothing changed")

@@ -12,6 +12,8 @@ public struct Invocation: Equatable, Sendable {
         case remove
         /// Show eniroute's objects in the kernel.
         case status
+        /// Follow IMDS and the kernel, keeping the routing true (long-running).
+        case watch
         /// Print the version.
         case version
         /// Print help.
@@ -34,6 +36,10 @@ public struct Invocation: Equatable, Sendable {
     public var configPath: String?
     /// `--log-level`.
     public var logLevel: LogLevel?
+    /// `--interval` seconds between the watcher's IMDS polls.
+    public var interval: Double?
+    /// `--once`: the watcher runs one pass and exits.
+    public var once = false
 
     /// Creates an invocation.
     public init(command: Command) { self.command = command }
@@ -69,7 +75,7 @@ public enum ArgumentParser {
             if onlyPositional || !a.hasPrefix("-") || a == "-" {
                 if command == nil && !onlyPositional {
                     guard let c = Invocation.Command(rawValue: a) else {
-                        throw UsageError("unknown command '\(a)' (commands: apply, plan, remove, status, version)")
+                        throw UsageError("unknown command '\(a)' (commands: apply, plan, remove, status, watch, version)")
                     }
                     command = c
                 } else {
@@ -98,6 +104,13 @@ public enum ArgumentParser {
                 }
                 inv.imdsDeadline = d
             case "--config": inv.configPath = try value(name)
+            case "--interval":
+                let v = try value(name)
+                guard let d = Double(v), d >= 1, d <= 86400 else {
+                    throw UsageError("--interval: expected seconds in 1…86400, got '\(v)'")
+                }
+                inv.interval = d
+            case "--once": inv.once = true
             case "--log-level":
                 let v = try value(name)
                 guard let l = LogLevel(name: v) else {
@@ -119,11 +132,14 @@ public enum ArgumentParser {
                 guard positional.count == 1 else { throw UsageError("remove takes exactly one interface (or --mac MAC)") }
                 inv.interfaces = positional
             }
-        case .status, .version, .help:
+        case .status, .watch, .version, .help:
             guard positional.isEmpty else { throw UsageError("\(inv.command.rawValue) takes no arguments") }
         }
         if inv.mac != nil && inv.command != .remove { throw UsageError("--mac is only for remove") }
         if inv.json && ![.plan, .status].contains(inv.command) { throw UsageError("--json is only for plan and status") }
+        if (inv.interval != nil || inv.once) && inv.command != .watch {
+            throw UsageError("--interval and --once are only for watch")
+        }
         return inv
     }
 
@@ -139,6 +155,10 @@ public enum ArgumentParser {
           plan [IFACE...] [--json] show what apply would change; changes nothing
           remove IFACE|--mac MAC   remove eniroute's objects of one ENI (also when it is gone)
           status [--json]          show eniroute's rules, routes and addresses in the kernel
+          watch [--interval SECONDS] [--once]
+                                   follow IMDS and the kernel: configure hot-attached ENIs, follow
+                                   secondary IP changes, restore what others delete; SIGHUP reloads
+                                   the configuration, SIGTERM stops (nothing is removed)
           version                  print the version
 
         Options:
@@ -147,6 +167,8 @@ public enum ArgumentParser {
           --imds-deadline SECONDS  overall deadline of this run's IMDS work (default 30)
           --config PATH            configuration file (default /etc/eniroute/eniroute.conf)
           --log-level LEVEL        error, warning, notice (default), info or debug
+          --interval SECONDS       watch: seconds between IMDS polls (default: watch-interval, 15)
+          --once                   watch: one IMDS read and one pass, then exit (exit codes as apply)
           -h, --help               show this help
 
         Exit codes: 0 done or nothing to do, 1 error, 2 usage, 75 IMDS not ready in time (retry).

@@ -57,6 +57,7 @@ public enum ENIRoute {
         case .plan: return ApplyCommand.run(ctx, dryRun: true)
         case .remove: return RemoveCommand.run(ctx)
         case .status: return StatusCommand.run(ctx)
+        case .watch: return WatchCommand.run(ctx)
         case .help, .version: return .success
         }
     }

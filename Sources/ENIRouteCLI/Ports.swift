@@ -5,6 +5,8 @@ import ENIRouteCore
 public protocol KernelPort: AnyObject {
     /// Links, addresses, rules and routes (`ip link; ip addr; ip rule; ip route show table all`).
     func observe() throws -> ObservedState
+    /// Links only (`ip link`): enough to turn interface names into MACs before IMDS is asked.
+    func links() throws -> [Link]
     /// Applies changes in order; one outcome per change (nil = done, else the error's sentence).
     func apply(_ changes: [Change]) -> [ChangeFailure?]
     /// Netlink traffic so far.
@@ -14,6 +16,8 @@ public protocol KernelPort: AnyObject {
 extension KernelPort {
     /// Fakes report no traffic.
     public var statistics: KernelStatistics { KernelStatistics() }
+    /// By default, the links of a full observation.
+    public func links() throws -> [Link] { try observe().links }
 }
 
 /// Netlink traffic of a run: requests (dumps and changes) and the datagrams that carried them.

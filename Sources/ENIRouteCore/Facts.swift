@@ -32,10 +32,23 @@ public enum IMDSText {
     /// Splits a list body into its non-empty lines, trimming whitespace and `\r`; works with or without
     /// a trailing newline.
     public static func lines(_ body: some StringProtocol) -> [Substring] {
-        body.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).compactMap { line -> Substring? in
-            let t = trim(Substring(line))
-            return t.isEmpty ? nil : t
+        // Splits at "\n" over UTF-8 (a "\r" before it is trimmed); slices keep scalar-aligned indices.
+        let s = Substring(body)
+        let u = s.utf8
+        var out: [Substring] = []
+        var start = u.startIndex
+        var i = start
+        while i < u.endIndex {
+            if u[i] == 0x0A {
+                let t = trim(s[start..<i])
+                if !t.isEmpty { out.append(t) }
+                start = u.index(after: i)
+            }
+            i = u.index(after: i)
         }
+        let t = trim(s[start..<u.endIndex])
+        if !t.isEmpty { out.append(t) }
+        return out
     }
 
     /// Parses a directory listing (`device-number`, `ipv4-associations/`): entry names without the
@@ -46,10 +59,12 @@ public enum IMDSText {
 
     /// Removes leading and trailing ASCII white space.
     public static func trim(_ s: Substring) -> Substring {
-        var start = s.startIndex
-        var end = s.endIndex
-        while start < end, s[start].isWhitespace { start = s.index(after: start) }
-        while end > start, s[s.index(before: end)].isWhitespace { end = s.index(before: end) }
+        func space(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) }
+        let u = s.utf8
+        var start = u.startIndex
+        var end = u.endIndex
+        while start < end, space(u[start]) { start = u.index(after: start) }
+        while end > start, space(u[u.index(before: end)]) { end = u.index(before: end) }
         return s[start..<end]
     }
 }

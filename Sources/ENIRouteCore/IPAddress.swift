@@ -29,16 +29,29 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses dotted-quad text (`10.0.1.5`); rejects leading zeros, missing or extra parts.
     public init?(_ text: some StringProtocol) {
-        var parts: [UInt32] = []
-        parts.reserveCapacity(4)
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                part.count == 1 || part.first != "0", let n = UInt32(part), n <= 255
-            else { return nil }
-            parts.append(n)
+        // Byte-wise over UTF-8: no allocation, no Character (grapheme) processing.
+        var result: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for c in text.utf8 {
+            if c >= 0x30 && c <= 0x39 {
+                if digits == 1 && part == 0 { return nil }  // no leading zeros
+                part = part * 10 + UInt32(c - 0x30)
+                digits += 1
+                guard digits <= 3, part <= 255 else { return nil }
+            } else if c == 0x2E {
+                guard digits > 0, dots < 3 else { return nil }
+                result = result << 8 | part
+                part = 0
+                digits = 0
+                dots += 1
+            } else {
+                return nil
+            }
         }
-        guard parts.count == 4 else { return nil }
-        value = parts[0] << 24 | parts[1] << 16 | parts[2] << 8 | parts[3]
+        guard digits > 0, dots == 3 else { return nil }
+        value = result << 8 | part
     }
 
     /// The four octets in network byte order.
@@ -67,6 +80,7 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// Creates an address from 16 bytes in network order.
+    @inlinable
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         var h: UInt64 = 0
@@ -197,7 +211,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses either family's text form.
     public init?(_ text: some StringProtocol) {
-        if text.contains(":") {
+        if text.utf8.contains(0x3A) {
             guard let a = IPv6Address(text) else { return nil }
             self = .v6(a)
         } else {
@@ -207,6 +221,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Creates an address from 4 or 16 bytes in network order.
+    @inlinable
     public init?(family: AddressFamily, bytes: some Collection<UInt8>) {
         switch family {
         case .inet:

@@ -107,8 +107,8 @@ public struct NetlinkMessage: Hashable, Sendable {
 public struct NetlinkAttribute: Hashable, Sendable {
     /// The type, without the `NLA_F_NESTED`/`NLA_F_NET_BYTEORDER` bits.
     public var type: UInt16
-    /// The value, without header or padding.
-    public var value: [UInt8]
+    /// The value, without header or padding (a slice of the received message: no copy).
+    public var value: ArraySlice<UInt8>
 }
 
 /// Splits received bytes into messages and attributes. Every length is checked against what is
@@ -145,6 +145,7 @@ public enum NetlinkMessageReader {
     public static func attributes(in bytes: some Collection<UInt8>) throws(NetlinkError) -> [NetlinkAttribute] {
         let buffer = Array(bytes)
         var result: [NetlinkAttribute] = []
+        result.reserveCapacity(16)
         var offset = 0
         while offset < buffer.count {
             let remaining = buffer.count - offset
@@ -152,12 +153,12 @@ public enum NetlinkMessageReader {
                 throw .malformedAttribute(
                     operation: "", type: 0, detail: "\(remaining) trailing bytes, less than an attribute header")
             }
-            let length = Int(load(UInt16.self, buffer, offset))
-            let type = load(UInt16.self, buffer, offset + 2) & K.nlaTypeMask
+            let length = Int(buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt16.self) })
+            let type = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) } & K.nlaTypeMask
             guard length >= 4, length <= remaining else {
                 throw .malformedAttribute(operation: "", type: type, detail: "length \(length) with \(remaining) bytes left")
             }
-            result.append(NetlinkAttribute(type: type, value: Array(buffer[(offset + 4)..<(offset + length)])))
+            result.append(NetlinkAttribute(type: type, value: buffer[(offset + 4)..<(offset + length)]))
             offset += min(netlinkAlign(length), remaining)
         }
         return result
@@ -173,13 +174,13 @@ extension NetlinkAttribute {
     /// The value as a `u8`, or an error if it is not exactly one byte.
     public func uint8() throws(NetlinkError) -> UInt8 {
         guard value.count == 1 else { throw wrongSize("u8") }
-        return value[0]
+        return value[value.startIndex]
     }
 
     /// The value as a `u32` in host byte order, or an error if it is not exactly four bytes.
     public func uint32() throws(NetlinkError) -> UInt32 {
         guard value.count == 4 else { throw wrongSize("u32") }
-        return NetlinkMessageReader.load(UInt32.self, value, 0)
+        return value.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
     }
 
     /// The value as a string, up to the first NUL.

@@ -302,6 +302,9 @@ public enum RTNetlinkMessage {
     /// other than universe, link or host is reported as universe. Multipath next hops are not read.
     public static func parseRoute(_ m: NetlinkMessage) throws(NetlinkError) -> Route? {
         guard m.type == K.newRoute else { return nil }
+        // The local table (255: local, broadcast and anycast routes of every address) is never
+        // eniroute's: skip it before parsing attributes.
+        if m.payload.count >= 12 && m.payload[4] == 255 { return nil }
         let (header, attributes) = try split(m, headerSize: 12)
         guard let family = AddressFamily(rawValue: header[0]) else { return nil }
         guard NetlinkMessageReader.load(UInt32.self, header, 8) & K.rtmFCloned == 0 else { return nil }

@@ -15,6 +15,8 @@ final class FakeKernel: KernelPort {
         return state
     }
 
+    func links() throws -> [Link] { state.links }
+
     func apply(_ changes: [Change]) -> [ChangeFailure?] {
         changes.map { c in
             if let f = failOn?(c) { return f }

@@ -796,3 +796,221 @@ manual_policy_routing() {
         fi
     done
 }
+
+# ---------------------------------------------------------------------------------------------
+# eniroute watch, a second instance, timing (issue 3: the watcher scenarios s11–s17)
+# ---------------------------------------------------------------------------------------------
+# A second instance namespace (role `instb`, or any name) has its own IMDS simulator on
+# 169.254.169.254:80 and its own ENIs; ENI indexes are global (3 and 4 are free for it), so an
+# ENI can move between instances keeping its MAC and its router port rIDX.
+
+ENI_MAC+=(02:00:00:00:04:0a 02:00:00:00:05:0a)
+RPORT_MAC+=(02:00:00:00:04:01 02:00:00:00:05:01)
+declare -A WATCH_PID=() IMDS_PID_ON=()
+WAITED=''
+
+# world_add_instance ROLE: another EC2 instance namespace, set up like inst (loose rp_filter,
+# promote_secondaries, IMDS address on lo). ENIs: world_eni_on ROLE ….
+world_add_instance() {
+    local role=$1
+    ns_add "$role"
+    ns_sysctl "$role" net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
+        net.ipv4.conf.default.promote_secondaries=1
+    ip -n "$(ns "$role")" addr add "$IMDS4/32" dev lo || world_abort "IMDS address in $role"
+}
+
+# _inst_ns ROLE → the namespace of an instance role (inst for "" or inst).
+_inst_ns() { ns "${1:-inst}"; }
+
+# world_eni_on ROLE IDX SUBNET ADDR…: like world_eni, in instance ROLE. Also re-attaches an ENI
+# that was detached elsewhere (same MAC, same router port; the port's source check and /32
+# routes are set up again for exactly ADDR…).
+world_eni_on() {
+    local role=$1 idx=$2 subnet=$3; shift 3
+    local N VPC port=r$idx dev=eth$idx a i known=0
+    N=$(ns "$role") VPC=$(ns vpc)
+    assert_not_root_ns "$N"; assert_not_root_ns "$VPC"
+    ip -n "$N" link add "$dev" address "${ENI_MAC[$idx]}" type veth \
+        peer name "$port" address "${RPORT_MAC[$idx]}" netns "$VPC" || world_abort "veth $dev/$port in $role"
+    for i in "${WORLD_ENIS[@]}"; do [[ $i == "$idx" ]] && known=1; done
+    ((known)) || WORLD_ENIS+=("$idx")
+    ENI_SUBNET[$idx]=$subnet ENI_ADDRS[$idx]=''
+    # A port that existed before: start its source check from scratch.
+    ip netns exec "$VPC" nft delete chain netdev srccheck "in_$port" 2>/dev/null
+    ip netns exec "$VPC" nft flush set netdev srccheck "${port}_v4" 2>/dev/null
+    ip netns exec "$VPC" nft flush set netdev srccheck "${port}_v6" 2>/dev/null
+    _router_port_common "$port" "$subnet"
+    for a in "$@"; do vpc_allow "$idx" "$a"; done
+    ns_sysctl "$role" "net.ipv4.conf.$dev.rp_filter=2"
+    ip -n "$N" link set "$dev" up || world_abort "$dev up in $role"
+}
+
+# world_eni_detach_from ROLE IDX: ENI IDX's link disappears from instance ROLE (and its router
+# port with it: the VPC stops delivering to it).
+world_eni_detach_from() {
+    local N; N=$(ns "$1")
+    assert_not_root_ns "$N"
+    ip -n "$N" link del "eth$2" || world_abort "detach eth$2 from $1"
+}
+
+# inst_distro_on ROLE IDX ADDR [default]: inst_distro for instance ROLE.
+inst_distro_on() {
+    local role=$1 idx=$2 addr=$3 N subnet; N=$(ns "$role"); subnet=${ENI_SUBNET[$idx]}
+    assert_not_root_ns "$N"
+    ip -n "$N" addr add "$addr/${SUBNET4[$subnet]#*/}" dev "eth$idx" || world_abort "addr $addr in $role"
+    [[ ${4:-} == default ]] && { ip -n "$N" route add default via "${GW4[$subnet]}" dev "eth$idx" || world_abort "default in $role"; }
+    return 0
+}
+
+# imds_start_on ROLE FILE: the simulator in instance ROLE (see imds_start).
+imds_start_on() {
+    local role=$1 file=$2 N; N=$(ns "$role")
+    [[ -x $ENIROUTE_IMDS_SIM ]] || world_abort "IMDS simulator not built: $ENIROUTE_IMDS_SIM"
+    assert_not_root_ns "$N"
+    ip -n "$N" addr add "$IMDS4/32" dev lo 2>/dev/null
+    info "IMDS simulator in $role: scenario $file"
+    if ! bg_start "imds-$role" "listening on" 10 ip netns exec "$N" "$ENIROUTE_IMDS_SIM" \
+        --scenario "$file" --listen "$IMDS4:80" --verbose; then
+        sed 's/^/       | /' "$WORLD_TMP/imds-$role.log" >&2
+        world_abort "IMDS simulator in $role did not report 'listening on' within 10 s"
+    fi
+    IMDS_PID_ON[$role]=$BG_PID
+}
+
+# imds_stop_on ROLE: stop the simulator started by imds_start_on.
+imds_stop_on() {
+    local pid=${IMDS_PID_ON[$1]:-}
+    [[ -n $pid ]] || return 0
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+    IMDS_PID_ON[$1]=
+}
+
+# imds_control_on ROLE METHOD PATH [BODY]: imds_control against instance ROLE's simulator.
+imds_control_on() {
+    local N; N=$(ns "$1"); shift
+    assert_not_root_ns "$N"
+    # shellcheck disable=SC2016
+    ip netns exec "$N" timeout 5 bash -c '
+        exec 3<>"/dev/tcp/$1/80" || exit 1
+        printf "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" \
+            "$2" "$3" "$1" "${#4}" "$4" >&3
+        IFS=" " read -r _ status _ <&3
+        body=$(sed "1,/^\r\{0,1\}$/d" <&3)
+        printf "%s\n" "$body"
+        [ "$status" = 200 ]' _ "$IMDS4" "$1" "$2" "${3:-}"
+}
+
+# imds_eni_json IDX DEVICE-NUMBER SUBNET ADDR…: the per-MAC keys of ENI IDX in SUBNET (A, B, C)
+# as scenario JSON (IPv4).
+imds_eni_json() {
+    local idx=$1 dev=$2 subnet=$3; shift 3
+    local v4
+    v4=$(printf '"%s",' "$@")
+    printf '{"device-number": "%s", "interface-id": "eni-%017d", "mac": "%s", "local-ipv4s": [%s], "subnet-ipv4-cidr-block": "%s"}' \
+        "$dev" "$idx" "${ENI_MAC[$idx]}" "${v4%,}" "${SUBNET4[$subnet]}"
+}
+
+# watch_start ROLE [ARGS…]: `eniroute watch ARGS…` in instance ROLE against its simulator, in
+# the background, logging at info level into $WORLD_TMP/watch-ROLE.log; waits (10 s at most) for
+# its start line. The run lock is the one `eniroute` uses in inst.
+watch_start() {
+    local role=$1 N lock; shift
+    N=$(ns "$role")
+    assert_not_root_ns "$N"
+    [[ -x $ENIROUTE ]] || world_abort "eniroute not built: $ENIROUTE (set ENIROUTE)"
+    lock=$WORLD_TMP/eniroute.lock
+    [[ $role == inst ]] || lock=$WORLD_TMP/eniroute-$role.lock
+    : >"$WORLD_TMP/eniroute-$role.conf"
+    info "$role: eniroute watch $*"
+    if ! bg_start "watch-$role" "watch: following" 10 ip netns exec "$N" env ENIROUTE_LOCK="$lock" \
+        "$ENIROUTE" watch --imds-endpoint "http://$IMDS4" --config "$WORLD_TMP/eniroute-$role.conf" --log-level info "$@"; then
+        sed 's/^/       | /' "$WORLD_TMP/watch-$role.log" >&2
+        world_abort "eniroute watch in $role did not start within 10 s"
+    fi
+    WATCH_PID[$role]=$BG_PID
+}
+
+# watch_log ROLE → the watcher's log file.
+watch_log() { echo "$WORLD_TMP/watch-$1.log"; }
+
+# watch_running ROLE: the watcher of ROLE is alive.
+watch_running() { [[ -n ${WATCH_PID[$1]:-} ]] && kill -0 "${WATCH_PID[$1]}" 2>/dev/null; }
+
+# watch_signal ROLE SIGNAL: send a signal to the watcher of ROLE.
+watch_signal() { kill "-$2" "${WATCH_PID[$1]}"; }
+
+# watch_stop ROLE [SIGNAL]: stop the watcher (default TERM) and wait at most 10 s; sets
+# WATCH_RC to its exit code (or "timeout"); returns 0 if it exited.
+# shellcheck disable=SC2034 # WATCH_RC is read by the scenarios
+watch_stop() {
+    local role=$1 sig=${2:-TERM} pid=${WATCH_PID[$1]:-} i
+    WATCH_RC=none
+    [[ -n $pid ]] || return 1
+    kill "-$sig" "$pid" 2>/dev/null
+    for ((i = 0; i < 200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then WATCH_RC=timeout; return 1; fi
+    wait "$pid"; WATCH_RC=$?
+    WATCH_PID[$role]=
+    return 0
+}
+
+# now_s → seconds since the epoch with microseconds.
+now_s() { echo "$EPOCHREALTIME"; }
+
+# elapsed_since T0 → seconds since T0 (3 decimals).
+elapsed_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+
+# wait_until SECONDS COMMAND…: run COMMAND every 20 ms until it succeeds, for at most SECONDS.
+# Sets WAITED to the time it took (seconds, 3 decimals). Bounded: never waits longer.
+wait_until() {
+    # (Local names with a prefix: COMMAND may be a scenario function that reads its own globals.)
+    local _wu_limit=$1 _wu_t0; shift
+    _wu_t0=$EPOCHREALTIME
+    while true; do
+        if "$@" >/dev/null 2>&1; then WAITED=$(elapsed_since "$_wu_t0"); return 0; fi
+        if awk -v a="$_wu_t0" -v b="$EPOCHREALTIME" -v l="$_wu_limit" 'BEGIN { exit !(b - a > l) }'; then
+            WAITED=$(elapsed_since "$_wu_t0"); return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# check_within NAME SECONDS COMMAND…: COMMAND succeeds within SECONDS (polled); prints the time.
+check_within() {
+    local _cw_name=$1 _cw_limit=$2; shift 2
+    if wait_until "$_cw_limit" "$@"; then
+        _check_result ok "$_cw_name (after $WAITED s, limit $_cw_limit s)"
+    else
+        "$@" >"$WORLD_TMP/check.out" 2>&1
+        _check_result FAIL "$_cw_name (not within $_cw_limit s)" "$WORLD_TMP/check.out"
+    fi
+}
+
+# rule_present_on ROLE 4|6 REGEX, route_present_on ROLE 4|6 TABLE REGEX, addr_present_on ROLE DEV REGEX:
+# the inst probes for another instance.
+rule_present_on() { nsx "$1" ip "-$2" rule show | grep -E -- "$3"; }
+route_present_on() { nsx "$1" ip "-$2" route show table "$3" | grep -E -- "$4"; }
+addr_present_on() { nsx "$1" ip addr show dev "$2" | grep -E -- "$3"; }
+
+# proc_cpu_ticks PID → utime+stime of a process (clock ticks).
+proc_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# proc_rss_kib PID → VmRSS of a process in KiB.
+proc_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# can_ping_quick ROLE ADDR: one echo request with 0.3 s to answer (for timed waits).
+can_ping_quick() { nsx "$1" ping -4 -c 1 -W 0.3 -n "$2"; }
+
+# imds_requests_with ROLE STATUS → how many requests the simulator of ROLE (inst: the one from
+# imds_start) answered with STATUS so far, from its --verbose log.
+imds_requests_with() {
+    local log=$WORLD_TMP/imds.log
+    [[ $1 == inst ]] || log=$WORLD_TMP/imds-$1.log
+    grep -c -- "-> $2\$" "$log"
+}
+
+# log_count FILE REGEX → lines of FILE matching REGEX (0 if none).
+log_count() { grep -cE -- "$2" "$1"; true; }

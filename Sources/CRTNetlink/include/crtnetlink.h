@@ -9,6 +9,8 @@
 #include <linux/if_link.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
+// signalfd(2) for `eniroute watch` (Glibc's Swift module does not export <sys/signalfd.h>).
+#include <sys/signalfd.h>
 
 /// Moves the calling thread (only it) into a new, empty network namespace: `unshare(CLONE_NEWNET)`.
 /// Returns 0, or -1 with errno set. Glibc's Swift module does not export unshare(2).
