@@ -60,3 +60,9 @@ clean:
 .PHONY: bench
 bench: deps
 	bench/run.sh
+
+## The end-to-end check (issue 5, root, ~10 min, not part of `make test`): the .deb in a real
+## Debian VM (QEMU TCG) with NIC hot-plug, udev, systemd, a networkd restart and reboots.
+.PHONY: vm-test
+vm-test: deb release
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/run.sh

@@ -16,7 +16,9 @@ final class CountingSocket: NetlinkSocket {
         datagramsSent += 1
         var offset = 0
         while offset + 4 <= datagram.count {
-            let length = Int(datagram[offset]) | Int(datagram[offset + 1]) << 8 | Int(datagram[offset + 2]) << 16 | Int(datagram[offset + 3]) << 24
+            let length =
+                Int(datagram[offset]) | Int(datagram[offset + 1]) << 8 | Int(datagram[offset + 2]) << 16 | Int(
+                    datagram[offset + 3]) << 24
             guard length >= 16 else { break }
             messagesSent += 1
             offset += (length + 3) & ~3
@@ -36,20 +38,30 @@ final class NetlinkKernel: KernelPort {
     private let netlink: RTNetlink
     private let counter: CountingSocket
     private var names: [Int32: String] = [:]
+    /// The state the next batch was planned from: `ChangeGuard` judges every batch against it.
+    private var lastObserved: ObservedState?
 
     init() throws {
         counter = CountingSocket(try RouteNetlinkSocket())
         netlink = RTNetlink(socket: counter)
     }
 
+    /// Uses `socket` (tests: one opened in a private network namespace).
+    init(socket: any NetlinkSocket) {
+        counter = CountingSocket(socket)
+        netlink = RTNetlink(socket: counter)
+    }
+
     var statistics: KernelStatistics {
         KernelStatistics(
-            messagesSent: counter.messagesSent, datagramsSent: counter.datagramsSent, datagramsReceived: counter.datagramsReceived)
+            messagesSent: counter.messagesSent, datagramsSent: counter.datagramsSent, datagramsReceived: counter.datagramsReceived
+        )
     }
 
     func observe() throws -> ObservedState {
         let state = try netlink.observe()
         names = Dictionary(state.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        lastObserved = state
         return state
     }
 
@@ -59,8 +71,21 @@ final class NetlinkKernel: KernelPort {
         return links
     }
 
+    /// Applies a batch, after `ChangeGuard` has allowed every change of it against the last
+    /// observation; otherwise nothing is sent and every change fails.
     func apply(_ changes: [Change]) -> [ChangeFailure?] {
-        netlink.apply(changes, interfaceNames: names).map { result in
+        let refusals: [String?] =
+            lastObserved.map { ChangeGuard.refusals(changes, observed: $0) }
+            ?? changes.map { _ in "the kernel's state was not read first" }
+        if refusals.contains(where: { $0 != nil }) {
+            return refusals.map { why in
+                ChangeFailure(
+                    errno: nil,
+                    message: why.map { "refused by the safety guard: \($0); nothing of this batch was sent" }
+                        ?? "not sent: another change of this batch was refused")
+            }
+        }
+        return netlink.apply(changes, interfaceNames: names).map { result in
             switch result {
             case .success: return nil
             case .failure(let e): return ChangeFailure(errno: e.errno?.code, message: e.description)

@@ -131,7 +131,8 @@ enum ApplyCommand {
         if !enis.isEmpty { summary += " (\(enis.joined(separator: ", ")))" }
         if !failures.isEmpty { summary += ", \(failures.count) failed" }
         if !snapshot.pending.isEmpty { summary += ", \(snapshot.pending.count) not ready" }
-        summary += "; \(stats.requests) IMDS requests on \(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(ms) ms"
+        summary +=
+            "; \(stats.requests) IMDS requests on \(stats.connections) connection\(stats.connections == 1 ? "" : "s"), \(ms) ms"
         log.log(failures.isEmpty ? .notice : .error, summary)
         let k = kernel.statistics
         log.info(
@@ -156,7 +157,9 @@ enum ApplyCommand {
                     ])
                 })
             let pend = JSONValue.array(
-                pending.sorted(by: { $0.key < $1.key }).map { .object([("mac", .string($0.key.description)), ("reason", .string($0.value))]) })
+                pending.sorted(by: { $0.key < $1.key }).map {
+                    .object([("mac", .string($0.key.description)), ("reason", .string($0.value))])
+                })
             let doc = JSONValue.object([
                 ("changes", changes), ("enis", enis), ("pending", pend), ("warnings", .array(plan.warnings.map { .string($0) })),
             ])

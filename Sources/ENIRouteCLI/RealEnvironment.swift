@@ -1,7 +1,8 @@
+import ENIRouteCore
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import ENIRouteCore
 
 extension ENIRoute {
     /// Runs eniroute as a process: real kernel, real IMDS, stdout logging. Returns the exit code.

@@ -54,7 +54,10 @@ enum RemoveCommand {
             }
         }
         let n = plan.changes.count - failed
-        log.log(failed == 0 ? .notice : .error, "remove \(what): " + (plan.isEmpty ? "nothing to remove" : "\(n) change\(n == 1 ? "" : "s")") + (failed > 0 ? ", \(failed) failed" : ""))
+        log.log(
+            failed == 0 ? .notice : .error,
+            "remove \(what): " + (plan.isEmpty ? "nothing to remove" : "\(n) change\(n == 1 ? "" : "s")")
+                + (failed > 0 ? ", \(failed) failed" : ""))
         return failed == 0 ? .success : .failure
     }
 }

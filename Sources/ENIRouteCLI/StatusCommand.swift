@@ -23,23 +23,48 @@ enum StatusCommand {
         if ctx.invocation.json {
             let doc = JSONValue.object([
                 ("interfaceGroup", .int(Int64(c.interfaceGroup))),
-                ("interfaces", .array(grouped.map { l in
-                    .object([("name", .string(l.name)), ("mac", l.mac.map { .string($0.description) } ?? .null),
-                             ("up", .bool(l.isUp)), ("table", tableOf[l.index].map { .int(Int64($0)) } ?? .null)])
-                })),
-                ("rules", .array(rules.map { r in
-                    .object([("family", .string(r.family.description)), ("priority", .int(Int64(r.priority))),
-                             ("from", r.from.map { .string($0.description) } ?? .null), ("table", .int(Int64(r.table))),
-                             ("suppressInterfaceGroup", r.suppressInterfaceGroup.map { .int(Int64($0)) } ?? .null)])
-                })),
-                ("routes", .array(routes.map { r in
-                    .object([("table", .int(Int64(r.table))), ("destination", .string(r.destination.description)),
-                             ("gateway", r.gateway.map { .string($0.description) } ?? .null), ("dev", .string(dev(r.outputInterface))),
-                             ("source", r.preferredSource.map { .string($0.description) } ?? .null)])
-                })),
-                ("addresses", .array(addresses.map { a in
-                    .object([("dev", .string(dev(a.interfaceIndex))), ("address", .string("\(a.address)/\(a.prefix.length)"))])
-                })),
+                (
+                    "interfaces",
+                    .array(
+                        grouped.map { l in
+                            .object([
+                                ("name", .string(l.name)), ("mac", l.mac.map { .string($0.description) } ?? .null),
+                                ("up", .bool(l.isUp)), ("table", tableOf[l.index].map { .int(Int64($0)) } ?? .null),
+                            ])
+                        })
+                ),
+                (
+                    "rules",
+                    .array(
+                        rules.map { r in
+                            .object([
+                                ("family", .string(r.family.description)), ("priority", .int(Int64(r.priority))),
+                                ("from", r.from.map { .string($0.description) } ?? .null), ("table", .int(Int64(r.table))),
+                                ("suppressInterfaceGroup", r.suppressInterfaceGroup.map { .int(Int64($0)) } ?? .null),
+                            ])
+                        })
+                ),
+                (
+                    "routes",
+                    .array(
+                        routes.map { r in
+                            .object([
+                                ("table", .int(Int64(r.table))), ("destination", .string(r.destination.description)),
+                                ("gateway", r.gateway.map { .string($0.description) } ?? .null),
+                                ("dev", .string(dev(r.outputInterface))),
+                                ("source", r.preferredSource.map { .string($0.description) } ?? .null),
+                            ])
+                        })
+                ),
+                (
+                    "addresses",
+                    .array(
+                        addresses.map { a in
+                            .object([
+                                ("dev", .string(dev(a.interfaceIndex))), ("address", .string("\(a.address)/\(a.prefix.length)")),
+                            ])
+                        })
+                ),
             ])
             out.write(line: doc.serialized())
             return .success
@@ -47,7 +72,9 @@ enum StatusCommand {
         out.write(line: "ENIs in interface group \(c.interfaceGroup):")
         if grouped.isEmpty { out.write(line: "  (none)") }
         for l in grouped {
-            out.write(line: "  \(l.name)\t\(l.mac?.description ?? "-")\t\(l.isUp ? "up" : "down")\t" + (tableOf[l.index].map { "table \($0)" } ?? "no table"))
+            out.write(
+                line: "  \(l.name)\t\(l.mac?.description ?? "-")\t\(l.isUp ? "up" : "down")\t"
+                    + (tableOf[l.index].map { "table \($0)" } ?? "no table"))
         }
         out.write(line: "Rules (proto eniroute):")
         if rules.isEmpty { out.write(line: "  (none)") }

@@ -116,7 +116,8 @@ extension Configuration {
             guard seen.insert(key).inserted else { throw fail("set twice") }
             func uint(_ range: ClosedRange<UInt32>) throws(ConfigurationError) -> UInt32 {
                 guard let n = UInt32(value), range.contains(n) else {
-                    throw fail("expected a whole number in \(range.lowerBound)…\(range.upperBound), got \(value.debugDescription)")
+                    throw fail(
+                        "expected a whole number in \(range.lowerBound)…\(range.upperBound), got \(value.debugDescription)")
                 }
                 return n
             }

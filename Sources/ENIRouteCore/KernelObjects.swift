@@ -179,7 +179,9 @@ public struct Route: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public static func < (lhs: Route, rhs: Route) -> Bool {
-        (lhs.table, lhs.family, lhs.destination.length, lhs.destination) < (rhs.table, rhs.family, rhs.destination.length, rhs.destination)
+        (lhs.table, lhs.family, lhs.destination.length, lhs.destination) < (
+            rhs.table, rhs.family, rhs.destination.length, rhs.destination
+        )
     }
 }
 

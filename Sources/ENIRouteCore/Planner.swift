@@ -193,17 +193,22 @@ public enum Planner {
             }
         }
 
-        for eni in facts.enis.sorted(by: { ($0.networkCard, $0.deviceNumber, $0.mac) < ($1.networkCard, $1.deviceNumber, $1.mac) }) {
+        for eni in facts.enis.sorted(by: { ($0.networkCard, $0.deviceNumber, $0.mac) < ($1.networkCard, $1.deviceNumber, $1.mac) }
+        ) {
             let isInScope = scopeMACs?.contains(eni.mac) ?? true
             func skip(_ state: String, _ links: [Link], warning: String? = nil) {
                 guard isInScope else { return }
                 if let warning { warnings.append(warning) }
-                enis.append(ENIPlan(mac: eni.mac, interfaceName: links.first?.name, table: nil, isPrimary: eni.isPrimary, state: state))
+                enis.append(
+                    ENIPlan(mac: eni.mac, interfaceName: links.first?.name, table: nil, isPrimary: eni.isPrimary, state: state))
                 for l in links { protectedLinks.insert(l.index) }
             }
             let candidates = (linksByMAC[eni.mac] ?? []).filter { $0.kind == nil || $0.kind == "veth" }
             guard candidates.count <= 1 else {
-                skip("ambiguous", candidates, warning: "\(eni.mac) matches several interfaces (\(candidates.map(\.name).joined(separator: ", "))); left alone")
+                skip(
+                    "ambiguous", candidates,
+                    warning:
+                        "\(eni.mac) matches several interfaces (\(candidates.map(\.name).joined(separator: ", "))); left alone")
                 continue
             }
             // Never derive a table from data IMDS has not finished writing (device 0 on a fresh ENI).
@@ -291,7 +296,8 @@ public enum Planner {
         if anyTable {
             for family in c.ipv6 ? [AddressFamily.inet, .inet6] : [.inet] {
                 desired.rules.append(
-                    RoutingPolicyRule(family: family, priority: c.rulePriority, table: mainTable, suppressInterfaceGroup: c.interfaceGroup))
+                    RoutingPolicyRule(
+                        family: family, priority: c.rulePriority, table: mainTable, suppressInterfaceGroup: c.interfaceGroup))
             }
         }
 
@@ -379,7 +385,9 @@ public enum Planner {
         var warnings: [String] = []
         var tables: Set<UInt32> = []
         if let link {
-            for r in observed.routes where r.isOwned && r.table >= 256 && r.outputInterface == link.index { tables.insert(r.table) }
+            for r in observed.routes where r.isOwned && r.table >= 256 && r.outputInterface == link.index {
+                tables.insert(r.table)
+            }
             // A link that is down has no routes left: its table is the one its addresses' rules point to.
             let onLink = Set(observed.addresses.filter { $0.interfaceIndex == link.index }.map(\.address))
             for r in observed.rules where r.isOwned && r.table >= 256 && r.suppressInterfaceGroup == nil {
@@ -404,9 +412,14 @@ public enum Planner {
         if remaining.isEmpty {
             for r in ownedRules where r.suppressInterfaceGroup != nil { changes.append(.ruleDelete(r)) }
         }
-        let enis = link.map { l in
-            [ENIPlan(mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name, table: tables.min(), isPrimary: false, state: "removed")]
-        } ?? []
+        let enis =
+            link.map { l in
+                [
+                    ENIPlan(
+                        mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name, table: tables.min(),
+                        isPrimary: false, state: "removed")
+                ]
+            } ?? []
         return Plan(changes: stableSortedByPhase(changes), enis: enis, warnings: warnings, names: names)
     }
 

@@ -143,11 +143,27 @@ public struct Fault: Equatable, Sendable {
     public var contentLengthExtra: Int?
     /// How many matching requests it still applies to; nil for all.
     public var count: Int?
+    /// How many matching requests still pass through untouched before it applies (a token that
+    /// expires mid-run, a key that starts answering 404 mid-run); nil or 0: from the first one.
+    public var after: Int?
+    /// Send the whole reply (head and body) at this many bytes per second (a trickling server).
+    public var bytesPerSecond: Double?
+    /// Read the request and never answer; the connection stays open until the client closes it
+    /// or the simulator stops.
+    public var hang: Bool
+    /// The body as raw bytes (wins over `body`; JSON `body_base64`), e.g. bytes that are not UTF-8.
+    public var bodyBytes: [UInt8]?
+    /// Repeat the body (the fault's or the normal one) until it is exactly this many bytes.
+    public var bodySize: Int?
+    /// Expire every issued token before answering (IMDS token expiry in the middle of a run).
+    public var expireTokens: Bool
 
     /// Creates a fault.
     public init(
         path: String, method: String? = nil, delay: Double? = nil, status: Int? = nil, body: String? = nil, reset: Bool = false,
-        drop: Bool = false, chunked: Bool = false, contentLengthExtra: Int? = nil, count: Int? = nil
+        drop: Bool = false, chunked: Bool = false, contentLengthExtra: Int? = nil, count: Int? = nil, after: Int? = nil,
+        bytesPerSecond: Double? = nil, hang: Bool = false, bodyBytes: [UInt8]? = nil, bodySize: Int? = nil,
+        expireTokens: Bool = false
     ) {
         self.path = path
         self.method = method
@@ -159,6 +175,12 @@ public struct Fault: Equatable, Sendable {
         self.chunked = chunked
         self.contentLengthExtra = contentLengthExtra
         self.count = count
+        self.after = after
+        self.bytesPerSecond = bytesPerSecond
+        self.hang = hang
+        self.bodyBytes = bodyBytes
+        self.bodySize = bodySize
+        self.expireTokens = expireTokens
     }
 
     /// Whether it applies to a request.
@@ -187,17 +209,30 @@ public struct Fault: Equatable, Sendable {
         }
         let known: Set<String> = [
             "path", "mac", "key", "method", "delay_ms", "delay", "status", "body", "reset", "drop", "chunked",
-            "content_length_extra", "count",
+            "content_length_extra", "count", "after", "bytes_per_second", "hang", "body_base64", "body_size", "expire_tokens",
         ]
         if let unknown = o.keys.first(where: { !known.contains($0) }) {
             throw ScenarioError("fault \(path): unknown field \(unknown.debugDescription)")
         }
         var delay = number("delay")
         if let ms = number("delay_ms") { delay = ms / 1000 }
+        var bodyBytes: [UInt8]?
+        if let b64 = o["body_base64"] {
+            guard let text = b64 as? String, let data = Data(base64Encoded: text) else {
+                throw ScenarioError("fault \(path): body_base64 is not base64")
+            }
+            bodyBytes = Array(data)
+        }
+        let rate = number("bytes_per_second")
+        if let rate, !(rate > 0) { throw ScenarioError("fault \(path): bytes_per_second must be > 0") }
+        let size = try int("body_size")
+        if let size, size < 0 || size > 256 * 1024 * 1024 { throw ScenarioError("fault \(path): body_size out of range") }
         return Fault(
             path: path, method: o["method"] as? String, delay: delay, status: try int("status"), body: o["body"] as? String,
             reset: (o["reset"] as? Bool) ?? false, drop: (o["drop"] as? Bool) ?? false, chunked: (o["chunked"] as? Bool) ?? false,
-            contentLengthExtra: try int("content_length_extra"), count: try int("count"))
+            contentLengthExtra: try int("content_length_extra"), count: try int("count"), after: try int("after"),
+            bytesPerSecond: rate, hang: (o["hang"] as? Bool) ?? false, bodyBytes: bodyBytes, bodySize: size,
+            expireTokens: (o["expire_tokens"] as? Bool) ?? false)
     }
 
     var json: [String: Any] {
@@ -211,6 +246,12 @@ public struct Fault: Equatable, Sendable {
         if chunked { o["chunked"] = true }
         if let contentLengthExtra { o["content_length_extra"] = contentLengthExtra }
         if let count { o["count"] = count }
+        if let after { o["after"] = after }
+        if let bytesPerSecond { o["bytes_per_second"] = bytesPerSecond }
+        if hang { o["hang"] = true }
+        if let bodyBytes { o["body_base64"] = Data(bodyBytes).base64EncodedString() }
+        if let bodySize { o["body_size"] = bodySize }
+        if expireTokens { o["expire_tokens"] = true }
         return o
     }
 }

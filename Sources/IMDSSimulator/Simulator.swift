@@ -302,6 +302,8 @@ public final class IMDSSimulator: @unchecked Sendable {
         var reset = false
         var contentLengthExtra: Int?
         var drop = false
+        var hang = false
+        var bytesPerSecond: Double?
 
         init(_ status: Int, _ text: String, headers: [(String, String)] = []) {
             self.status = status
@@ -331,8 +333,12 @@ public final class IMDSSimulator: @unchecked Sendable {
             } else {
                 reply = answer(request, connection)
             }
-            log?("\(request.method) \(request.target) -> \(reply.drop ? "dropped" : String(reply.status))")
+            log?("\(request.method) \(request.target) -> \(reply.drop ? "dropped" : reply.hang ? "hanging" : String(reply.status))")
             if reply.drop { break }
+            if reply.hang {
+                hangUntilClosed(fd)
+                break
+            }
             // Idle from here: once the reply is handed to the kernel, nothing is in progress
             // (so `closeIdleConnections` right after a client got its answer sees this one).
             lock.withLock { connection.idle = request.keepAlive && !reply.reset && reply.contentLengthExtra == nil }
@@ -452,6 +458,21 @@ public final class IMDSSimulator: @unchecked Sendable {
         if !keep && !reply.reset { head += "Connection: close\r\n" }
         head += "\r\n"
         let bytes = Array(head.utf8) + payload
+        if let rate = reply.bytesPerSecond {
+            // A trickling server: one byte at a time, at `rate` bytes per second, until done, the
+            // client goes away or the simulator stops.
+            for b in bytes {
+                var one = b
+                guard Glibc.send(fd, &one, 1, Int32(MSG_NOSIGNAL)) == 1 else { return false }
+                let until = Date(timeIntervalSinceNow: 1 / rate)
+                lock.lock()
+                while !stopping && Date() < until { _ = lock.wait(until: until) }
+                let stop = stopping
+                lock.unlock()
+                if stop { return false }
+            }
+            return keep
+        }
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -464,6 +485,21 @@ public final class IMDSSimulator: @unchecked Sendable {
             }
         }
         return keep
+    }
+
+    /// Never answers: reads and discards whatever the client sends until it closes the
+    /// connection or the simulator stops.
+    private func hangUntilClosed(_ fd: Int32) {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while !lock.withLock({ stopping }) {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&p, 1, 100)
+            if n < 0 && errno != EINTR { return }
+            if n > 0 {
+                let got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+                if got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN) { return }
+            }
+        }
     }
 
     private static func reason(_ status: Int) -> String {
@@ -503,12 +539,19 @@ public final class IMDSSimulator: @unchecked Sendable {
                 let rest = request.path.dropFirst(Self.macsPrefix.count)
                 if let mac = MACAddress(rest.prefix(while: { $0 != "/" })) { macRequests[mac, default: 0] += 1 }
             }
-            guard
-                let index = scenario.faults.firstIndex(where: {
-                    $0.count != 0 && $0.matches(method: request.method, path: request.path)
-                })
-            else { return nil }
+            var candidate: Int?
+            for (i, f) in scenario.faults.enumerated() where f.count != 0 && f.matches(method: request.method, path: request.path) {
+                // A fault still in its `after` phase lets this request through (later faults may apply).
+                if let a = f.after, a > 0 {
+                    scenario.faults[i].after = a - 1
+                    continue
+                }
+                candidate = i
+                break
+            }
+            guard let index = candidate else { return nil }
             let f = scenario.faults[index]
+            if f.expireTokens { tokens.removeAll() }
             if let c = f.count {
                 if c <= 1 { scenario.faults.remove(at: index) } else { scenario.faults[index].count = c - 1 }
             }
@@ -522,18 +565,31 @@ public final class IMDSSimulator: @unchecked Sendable {
             lock.unlock()
         }
         var reply: Reply
-        if let fault, fault.drop {
+        if let fault, fault.hang {
+            reply = Reply(0, "")
+            reply.hang = true
+        } else if let fault, fault.drop {
             reply = Reply(0, "")
             reply.drop = true
         } else if let status = fault?.status {
             reply = Reply(status, fault?.body ?? "\(status) \(Self.reason(status)) (simulated fault)\n")
+            if let bytes = fault?.bodyBytes { reply.body = bytes }
         } else {
             reply = lock.withLock { respond(request) }
+            if let bytes = fault?.bodyBytes { reply.body = bytes }
         }
         if let fault {
             reply.chunked = fault.chunked
             reply.reset = fault.reset
             reply.contentLengthExtra = fault.contentLengthExtra
+            reply.bytesPerSecond = fault.bytesPerSecond
+            if let size = fault.bodySize, !reply.drop, !reply.hang {
+                let unit = reply.body.isEmpty ? Array("x".utf8) : reply.body
+                var body: [UInt8] = []
+                body.reserveCapacity(size)
+                while body.count < size { body += unit.prefix(size - body.count) }
+                reply.body = body
+            }
         }
         if !reply.drop { lock.withLock { counters.byStatus[reply.status, default: 0] += 1 } }
         return reply

@@ -1,9 +1,10 @@
+import ENIRouteCLI
+
 // eniroute: policy routing for multi-ENI EC2 instances.
 // Everything lives in ENIRouteCLI; this file only hands over the process's arguments.
 #if canImport(Glibc)
     import Glibc
 #endif
-import ENIRouteCLI
 
 // The Swift runtime reads the command line from /proc/self/cmdline; without /proc (a bare chroot)
 // it sees none at all, not even the program name. Refuse rather than run as if given no command.

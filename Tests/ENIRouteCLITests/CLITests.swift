@@ -5,7 +5,9 @@ import Testing
 @Suite("Argument parsing")
 struct ArgumentTests {
     @Test func applyWithInterfacesAndGlobalOptionsAnywhere() throws {
-        let inv = try ArgumentParser.parse(["--log-level", "debug", "apply", "eth1", "--imds-endpoint=http://127.0.0.1:8080", "eth2"])
+        let inv = try ArgumentParser.parse([
+            "--log-level", "debug", "apply", "eth1", "--imds-endpoint=http://127.0.0.1:8080", "eth2",
+        ])
         #expect(inv.command == .apply)
         #expect(inv.interfaces == ["eth1", "eth2"])
         #expect(inv.imdsEndpoint == "http://127.0.0.1:8080")
@@ -148,7 +150,8 @@ struct CommandTests {
         h.metadata.snapshot.pending = [mac1: "device-number 0 on card 0"]
         #expect(h.run("apply") == .temporary)
         #expect(h.log.lines.contains { $0.contains("eth1: IMDS data not ready by the deadline") })
-        #expect(!h.kernel.applied.contains { if case .addressAdd(let a) = $0 { return a.interfaceIndex == 3 } else { return false } })
+        #expect(
+            !h.kernel.applied.contains { if case .addressAdd(let a) = $0 { return a.interfaceIndex == 3 } else { return false } })
         #expect(h.kernel.applied.contains { if case .ruleAdd(let r) = $0 { return r.table == 10000 } else { return false } })
     }
 
@@ -161,7 +164,10 @@ struct CommandTests {
             return nil
         }
         #expect(h.run("apply") == .failure)
-        #expect(h.log.lines.contains("error: ip route add default via 10.0.2.1 dev eth1 table 10001 proto eniroute: Network is unreachable (ENETUNREACH)"))
+        #expect(
+            h.log.lines.contains(
+                "error: ip route add default via 10.0.2.1 dev eth1 table 10001 proto eniroute: Network is unreachable (ENETUNREACH)"
+            ))
         #expect(h.log.lines.last?.contains("1 failed") == true)
     }
 
@@ -172,7 +178,9 @@ struct CommandTests {
         #expect(h.out.lines.count == 1)
         let json = h.out.lines[0]
         #expect(json.hasPrefix("{\"changes\":[{\"op\":\"linkSetUp\",\"command\":\"ip link set dev eth1 up\"}"))
-        #expect(json.contains("{\"mac\":\"02:00:00:00:02:0a\",\"interface\":\"eth1\",\"table\":10001,\"primary\":false,\"state\":\"managed\"}"))
+        #expect(
+            json.contains(
+                "{\"mac\":\"02:00:00:00:02:0a\",\"interface\":\"eth1\",\"table\":10001,\"primary\":false,\"state\":\"managed\"}"))
         #expect(json.hasSuffix("\"pending\":[],\"warnings\":[]}"))
     }
 

@@ -27,7 +27,8 @@ final class FakeKernel: KernelPort {
             case .linkSetGroup(let l, let g):
                 if let i = state.links.firstIndex(where: { $0.index == l.index }) { state.links[i].group = g }
             case .addressAdd(let a): state.addresses.append(a)
-            case .addressDelete(let a): state.addresses.removeAll { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }
+            case .addressDelete(let a):
+                state.addresses.removeAll { $0.interfaceIndex == a.interfaceIndex && $0.address == a.address }
             case .routeAdd(let r): state.routes.append(r)
             case .routeReplace(let r):
                 state.routes.removeAll { $0.key == r.key }
@@ -69,10 +70,10 @@ func twoENIWorld() -> (FakeKernel, FakeMetadata) {
         Link(index: 3, name: "eth1", mac: mac1, isUp: false),
     ]
     let addresses = [
-        InterfaceAddress(prefix: IPPrefix(address: IPAddress("10.0.1.10")!, length: 24), interfaceIndex: 2),
+        InterfaceAddress(prefix: IPPrefix(address: IPAddress("10.0.1.10")!, length: 24), interfaceIndex: 2)
     ]
     let mainRoutes = [
-        Route(destination: .any(.inet), table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.1"), proto: 16),
+        Route(destination: .any(.inet), table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.1"), proto: 16)
     ]
     let kernel = FakeKernel(ObservedState(links: links, addresses: addresses, rules: [], routes: mainRoutes))
     let facts = InstanceFacts(

@@ -222,14 +222,15 @@ struct TableTests {
         let p = try Planner.plan(
             facts: instance([primary, fresh]), observed: observed, configuration: Configuration(), scope: .all(pending: []))
         #expect(p.enis.map(\.state) == ["managed", "not ready"])
-        #expect(!p.changes.contains { c in
-            switch c {
-            case .linkSetUp(let l), .linkSetGroup(let l, _): return l.index == 3
-            case .addressAdd(let a): return a.interfaceIndex == 3
-            case .routeAdd(let r): return r.outputInterface == 3
-            default: return false
-            }
-        })
+        #expect(
+            !p.changes.contains { c in
+                switch c {
+                case .linkSetUp(let l), .linkSetGroup(let l, _): return l.index == 3
+                case .addressAdd(let a): return a.interfaceIndex == 3
+                case .routeAdd(let r): return r.outputInterface == 3
+                default: return false
+                }
+            })
     }
 
     @Test func twoENIsMappingToOneTableCollide() throws {

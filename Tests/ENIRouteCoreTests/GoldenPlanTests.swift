@@ -258,7 +258,9 @@ struct GoldenPlanTests {
             let again = try Planner.plan(facts: facts, observed: after, configuration: Configuration(), scope: .all(pending: []))
             #expect(again.changes.isEmpty, "\(instance.testDescription): \(commands(again))")
             // The only warnings left are for ENIs whose IMDS data is incomplete (left alone).
-            #expect(again.warnings.allSatisfy { $0.contains("IMDS data not ready") }, "\(instance.testDescription): \(again.warnings)")
+            #expect(
+                again.warnings.allSatisfy { $0.contains("IMDS data not ready") }, "\(instance.testDescription): \(again.warnings)"
+            )
             let managed = Set(again.enis.filter { $0.state == "managed" }.compactMap(\.interfaceName))
             #expect(
                 after.links.filter { managed.contains($0.name) }.allSatisfy { $0.isUp && $0.group == 10000 },

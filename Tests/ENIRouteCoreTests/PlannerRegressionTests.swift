@@ -38,7 +38,9 @@ struct PlannerRegressionTests {
         let primaryJoins = Change.linkSetGroup(World.fresh.links.first { $0.index == 2 }!, group: 10000)
         #expect(p.changes.contains(primaryJoins))
         #expect(
-            !p.changes.contains { $0 != primaryJoins && (touches($0, link: 2, table: 10000) || touches($0, link: 4, table: 10002)) },
+            !p.changes.contains {
+                $0 != primaryJoins && (touches($0, link: 2, table: 10000) || touches($0, link: 4, table: 10002))
+            },
             "\(commands(p))"
         )
     }
@@ -202,7 +204,9 @@ extension PlannerRegressionTests {
         #expect(p.warnings.contains { $0.contains("deleting it would also delete 10.0.1.77/24") })
         // With promote_secondaries on, the kernel promotes the foreign secondary: eniroute's goes.
         observed.links[2].promoteSecondaries = true
-        #expect(Planner.removal(link: observed.links[2], observed: observed, configuration: Configuration()).changes.contains(.addressDelete(ours)))
+        #expect(
+            Planner.removal(link: observed.links[2], observed: observed, configuration: Configuration()).changes.contains(
+                .addressDelete(ours)))
         observed.links[2].promoteSecondaries = false
         // Without the foreign secondary it goes, secondaries of eniroute's own first.
         observed.addresses.removeLast()

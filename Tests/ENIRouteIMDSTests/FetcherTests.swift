@@ -68,7 +68,10 @@ struct FetcherTests {
         defer { sim.stop() }
         sim.attach(
             mac: mac2,
-            keys: ["device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24", "interface-id": "eni-03"])
+            keys: [
+                "device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24",
+                "interface-id": "eni-03",
+            ])
         let plain = try makeFetcher(makeClient(sim)).fetch(macs: [mac2], waitForReady: true)
         #expect(plain.facts.enis.first?.interfaceID == nil)
         let path = "/latest/meta-data/network/interfaces/macs/\(mac2)/interface-id"
