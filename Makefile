@@ -3,6 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
+DEB_ROOT := .build/deb-root
 
 .PHONY: all build release deps test unit integration demo lint format clean deb package-test
 
@@ -20,12 +21,15 @@ release:
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute-imds-sim
 
-## Everything (root; networking only in private namespaces): unit tests (debug build), the namespace
-## integration scenarios against the release binary that ships (an optimiser bug once showed only
-## there), then the package checks.
-test: deps build release
+## Everything (root; networking only in private namespaces): format lint, unit tests (debug build),
+## the .deb, the namespace integration scenarios against the eniroute binary inside that .deb (the
+## release build that ships: an optimiser bug once showed only there), then the package checks.
+test: deps build deb
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) test
-	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim tests/integration/run.sh
+	rm -rf $(DEB_ROOT) && dpkg-deb -x $$(ls .build/deb/eniroute_*.deb | head -n 1) $(DEB_ROOT)
+	ENIROUTE=$(DEB_ROOT)/usr/sbin/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh
+	tests/package/run.sh
 
 unit:
 	$(SWIFT) test
