@@ -6,16 +6,12 @@ enum ApplyCommand {
         let log = ctx.logger
         let started = monotonicSeconds()
         let verb = dryRun ? "plan" : "apply"
-        var lock: RunLock?
-        if !dryRun, let path = ctx.environment.lockPath {
-            do {
-                lock = try RunLock(path: path, timeout: UInt32(ctx.configuration.imdsDeadline * 2 + 10)) {
-                    log.info("waiting for another eniroute run to finish")
-                }
-            } catch {
-                log.error("\(error)")
-                return .temporary
-            }
+        let lock: RunLock?
+        do {
+            lock = dryRun ? nil : try ctx.takeRunLock()
+        } catch {
+            log.error("\(error)")
+            return .temporary
         }
         defer { _ = lock }
 
@@ -70,12 +66,9 @@ enum ApplyCommand {
 
         let scope: PlanScope =
             macs.map { .enis(Set($0).subtracting(snapshot.pending.keys)) } ?? .all(pending: Set(snapshot.pending.keys))
-        var failures: [String] = []
-        var applied = 0
-        var plan: Plan
-        var observed: ObservedState
+        let plan: Plan
         do {
-            observed = try kernel.observe()
+            let observed = try kernel.observe()
             plan = try Planner.plan(facts: snapshot.facts, observed: observed, configuration: ctx.configuration, scope: scope)
         } catch let e as FactsError {
             log.error("refusing IMDS data: \(e); nothing changed")
@@ -91,38 +84,15 @@ enum ApplyCommand {
             return snapshot.pending.isEmpty ? .success : .temporary
         }
 
-        // Apply, then check that the kernel now matches; a second pass covers a race with another agent.
-        var pass = 0
-        while !plan.isEmpty && pass < 3 {
-            pass += 1
-            let results = kernel.apply(plan.changes)
-            for (change, result) in zip(plan.changes, results) {
-                let line = change.ipCommand(names: plan.names)
-                if let f = result {
-                    failures.append("\(line): \(f.message)")
-                    log.error("\(line): \(f.message)")
-                } else {
-                    applied += 1
-                    log.notice(line)
-                }
-            }
-            if !failures.isEmpty { break }
-            do {
-                observed = try kernel.observe()
-                plan = try Planner.plan(facts: snapshot.facts, observed: observed, configuration: ctx.configuration, scope: scope)
-            } catch {
-                failures.append("cannot re-read the kernel's state: \(error)")
-                log.error("cannot re-read the kernel's state: \(error)")
-                break
-            }
+        // Apply, then check that the kernel now matches; another round covers a race with another agent.
+        let outcome = Convergence.run(plan, kernel: kernel, log: log) {
+            try Planner.plan(
+                facts: snapshot.facts, observed: try kernel.observe(), configuration: ctx.configuration, scope: scope)
         }
-        if failures.isEmpty && !plan.isEmpty {
-            failures.append("state did not converge after \(pass) passes")
-            log.error("state did not converge after \(pass) passes: \(plan.changes.count) changes still pending")
-        }
-
-        let managed = plan.enis.filter { $0.state == "managed" }
-        let enis = managed.map { e in "\(e.interfaceName ?? e.mac.description)" + (e.table.map { " table \($0)" } ?? "") }
+        let applied = outcome.applied
+        let failures = outcome.failures
+        let managed = outcome.remaining.enis.filter { $0.state == "managed" }
+        let enis = outcome.managedSummary
         let stats = metadata.statistics
         let ms = Int((monotonicSeconds() - started) * 1000)
         var summary = "\(verb): "

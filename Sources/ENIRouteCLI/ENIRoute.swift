@@ -9,6 +9,15 @@ struct CommandContext {
     var configuration: Configuration
     var logger: Logger
     var environment: Environment
+
+    /// Takes the run lock that serialises `apply` and `remove` runs (nil when locking is off),
+    /// waiting at most twice the IMDS deadline plus 10 s for another run to finish.
+    func takeRunLock() throws(RunLockError) -> RunLock? {
+        guard let path = environment.lockPath else { return nil }
+        return try RunLock(path: path, timeout: UInt32(configuration.imdsDeadline * 2 + 10)) {
+            logger.info("waiting for another eniroute run to finish")
+        }
+    }
 }
 
 /// The command-line program.

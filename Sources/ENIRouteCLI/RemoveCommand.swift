@@ -5,16 +5,12 @@ import ENIRouteCore
 enum RemoveCommand {
     static func run(_ ctx: CommandContext) -> ExitCode {
         let log = ctx.logger
-        var lock: RunLock?
-        if let path = ctx.environment.lockPath {
-            do {
-                lock = try RunLock(path: path, timeout: UInt32(ctx.configuration.imdsDeadline * 2 + 10)) {
-                    log.info("waiting for another eniroute run to finish")
-                }
-            } catch {
-                log.error("\(error)")
-                return .temporary
-            }
+        let lock: RunLock?
+        do {
+            lock = try ctx.takeRunLock()
+        } catch {
+            log.error("\(error)")
+            return .temporary
         }
         defer { _ = lock }
         let kernel: any KernelPort

@@ -442,7 +442,7 @@ final class Watcher {
         let scope = PlanScope.all(pending: Set(pending.keys))
         let options = PlanOptions(leaveDownENIsAlone: true)
         let kernel = ports.kernel
-        var plan: Plan
+        let plan: Plan
         do {
             ports.discardEvents()
             let observed = try kernel.observe()
@@ -460,44 +460,20 @@ final class Watcher {
         for w in plan.warnings where !lastWarnings.contains(w) { log.warning(w) }
         lastWarnings = warnings
 
-        var applied = 0
-        var failures = 0
-        var rounds = 0
-        while !plan.isEmpty && rounds < 3 {
-            rounds += 1
-            let results = kernel.apply(plan.changes)
-            for (change, result) in zip(plan.changes, results) {
-                let line = change.ipCommand(names: plan.names)
-                if let f = result {
-                    failures += 1
-                    log.error("\(line): \(f.message)")
-                } else {
-                    applied += 1
-                    log.notice(line)
-                }
-            }
-            if failures > 0 { break }
-            do {
-                // Our own changes are in the queue now: the state read next covers them.
-                ports.discardEvents()
-                let observed = try kernel.observe()
-                noteLinks(observed)
-                plan = try Planner.plan(
-                    facts: facts, observed: observed, configuration: configuration, scope: scope, options: options)
-            } catch {
-                failures += 1
-                log.error("cannot re-read the kernel's state: \(error)")
-                break
-            }
+        let outcome = Convergence.run(plan, kernel: kernel, log: log) {
+            // Our own changes are in the queue now: the state read next covers them.
+            ports.discardEvents()
+            let observed = try kernel.observe()
+            noteLinks(observed)
+            return try Planner.plan(
+                facts: facts, observed: observed, configuration: configuration, scope: scope, options: options)
         }
+        let applied = outcome.applied
+        let failures = outcome.failures.count
         changesApplied += applied
-        if failures == 0 && !plan.isEmpty {
-            failures += 1
-            log.error("state did not converge after \(rounds) rounds: \(plan.changes.count) changes still pending")
-        }
         if applied > 0 || failures > 0 {
-            let managed = plan.enis.filter { $0.state == "managed" }
-            let enis = managed.map { e in "\(e.interfaceName ?? e.mac.description)" + (e.table.map { " table \($0)" } ?? "") }
+            let managed = outcome.remaining.enis.filter { $0.state == "managed" }
+            let enis = outcome.managedSummary
             var summary =
                 "watch: \(applied) change\(applied == 1 ? "" : "s") on \(managed.count) ENI\(managed.count == 1 ? "" : "s")"
             if !enis.isEmpty { summary += " (\(enis.joined(separator: ", ")))" }
