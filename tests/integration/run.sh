@@ -50,7 +50,7 @@ for f in "${scenarios[@]}"; do
     t0=$SECONDS
     # Each scenario is bounded: a hang must not stall the suite (the scenario's trap cleans up
     # its namespaces on TERM).
-    timeout --kill-after=10 120 bash "$f" 2>&1 | tee "$logdir/$name.log"
+    timeout --kill-after=10 180 bash "$f" 2>&1 | tee "$logdir/$name.log"
     rc=${PIPESTATUS[0]}
     if ((rc == 0)); then
         passed=$((passed + 1))

@@ -68,7 +68,9 @@ three_recoveries() { (($(recoveries) >= 3)); }
 check_within "'IMDS: answering again' logged" 8 three_recoveries
 check "nothing removed or changed" state_unchanged
 
-section "the simulator is stopped for 8 s, then started again"
+# Issue 3 asks for a stopped IMDS for a minute (S14_OUTAGE_S overrides, e.g. for a quick local run).
+OUTAGE_S=${S14_OUTAGE_S:-60}
+section "the simulator is stopped for ${OUTAGE_S} s, then started again"
 imds_stop
 four_warnings() { (($(warnings) >= 4)); }
 check_within "a warning is logged" 3 four_warnings
@@ -77,8 +79,8 @@ nsx inst ip rule del from 10.0.2.12 lookup 10001 priority 10002
 check_within "drift is still healed from the last good IMDS data" 1 rule_present 4 "^10002:[[:space:]]+from 10\.0\.2\.12 lookup 10001 .*$PROTO_RE"
 snapshot "$WORLD_TMP/good" # the restored rule now comes last among those of its priority
 t0=$(now_s)
-while awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 8) }'; do
-    # The outage lasts 8 s (the scenario's time budget); the state is checked every 0.5 s.
+while awk -v a="$t0" -v b="$EPOCHREALTIME" -v d="$OUTAGE_S" 'BEGIN { exit !(b - a < d) }'; do
+    # The outage lasts OUTAGE_S seconds; the state is sampled every 0.5 s (a sampling period, not a wait).
     state_unchanged >/dev/null || break
     sleep 0.5
 done
