@@ -7,7 +7,8 @@
 ///   only with eniroute's protocol tag.
 /// - Rules only with eniroute's tag, at priorities 1…32765 (never the kernel's 0, 32766, 32767),
 ///   looking up a table ≥ 256; the one exception is the `from all lookup main suppress_ifgroup G`
-///   rule (no selector, table 254, `suppress_ifgroup` set).
+///   rule (no selector, table 254, `suppress_ifgroup` set). A rule added into a table ≥ 256 must
+///   select a source (`from` not `all`).
 /// - Addresses added only with eniroute's tag.
 /// - Deletions only of objects the kernel reported, carrying eniroute's tag (the very object
 ///   observed, not one that merely resembles it); a route replaced only where no foreign route
@@ -84,7 +85,11 @@ public enum ChangeGuard {
                 if let why = routeRefusal(r) { return "deleting a " + why }
                 return routes.contains(r) ? nil : "deleting a route the kernel did not report"
             case .ruleAdd(let r):
-                return ruleRefusal(r)
+                if let why = ruleRefusal(r) { return why }
+                if r.table >= 256, r.from.map({ $0.isDefault }) ?? true {
+                    return "rule from all into table \(r.table) (would capture every source)"
+                }
+                return nil
             case .ruleDelete(let r):
                 if let why = ruleRefusal(r) { return "deleting a " + why }
                 return rules.contains(r) ? nil : "deleting a rule the kernel did not report"

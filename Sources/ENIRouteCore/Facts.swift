@@ -195,11 +195,22 @@ public struct ENIFacts: Hashable, Sendable {
         return facts
     }
 
-    /// Checks that every address lies in its subnet.
+    /// Checks that every address lies in its subnet, and that no delegated prefix is broader than
+    /// the ENI's subnet (a hostile `ipv4-prefix` of `0.0.0.0/0` would otherwise become a
+    /// `from all` rule that captures every packet the host sends).
     public func validate() throws(FactsError) {
         if let s = subnetIPv4 {
             for a in ipv4Addresses where !s.contains(a) {
                 throw .addressOutsideSubnet(mac: mac, address: a.description, subnet: s.description)
+            }
+            for p in ipv4Prefixes where p.length < s.length {
+                throw .addressOutsideSubnet(mac: mac, address: "\(p.address)/\(p.length)", subnet: s.description)
+            }
+        }
+        if let widest = subnetIPv6.map(\.length).min() {
+            for p in ipv6Prefixes where p.length < widest {
+                throw .addressOutsideSubnet(
+                    mac: mac, address: "\(p.address)/\(p.length)", subnet: subnetIPv6.map(\.description).joined(separator: ","))
             }
         }
         if !subnetIPv6.isEmpty {

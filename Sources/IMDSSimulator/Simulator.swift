@@ -333,7 +333,8 @@ public final class IMDSSimulator: @unchecked Sendable {
             } else {
                 reply = answer(request, connection)
             }
-            log?("\(request.method) \(request.target) -> \(reply.drop ? "dropped" : reply.hang ? "hanging" : String(reply.status))")
+            let outcome = reply.drop ? "dropped" : reply.hang ? "hanging" : String(reply.status)
+            log?("\(request.method) \(request.target) -> \(outcome)")
             if reply.drop { break }
             if reply.hang {
                 hangUntilClosed(fd)
@@ -440,8 +441,10 @@ public final class IMDSSimulator: @unchecked Sendable {
             payload = []
             var rest = reply.body[...]
             var first = true
+            // Large bodies (a 10 MB fault) in larger chunks, so that building them stays quick.
+            let size = max(7, reply.body.count / 1024)
             while !rest.isEmpty {
-                let piece = rest.prefix(first ? 3 : 7)
+                let piece = rest.prefix(first ? 3 : size)
                 rest = rest.dropFirst(piece.count)
                 payload +=
                     Array((String(piece.count, radix: 16) + (first ? ";sim=1" : "") + "\r\n").utf8) + piece + Array("\r\n".utf8)
@@ -540,7 +543,8 @@ public final class IMDSSimulator: @unchecked Sendable {
                 if let mac = MACAddress(rest.prefix(while: { $0 != "/" })) { macRequests[mac, default: 0] += 1 }
             }
             var candidate: Int?
-            for (i, f) in scenario.faults.enumerated() where f.count != 0 && f.matches(method: request.method, path: request.path) {
+            for (i, f) in scenario.faults.enumerated()
+            where f.count != 0 && f.matches(method: request.method, path: request.path) {
                 // A fault still in its `after` phase lets this request through (later faults may apply).
                 if let a = f.after, a > 0 {
                     scenario.faults[i].after = a - 1
