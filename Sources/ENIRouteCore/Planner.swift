@@ -169,6 +169,8 @@ public enum Planner {
         var anyTable = false
         var managedLinks: [Link] = []
         var downTables: Set<UInt32> = []
+        let observedAddressKeys = Set(observed.addresses.map(AddressKey.init))
+        var dhcpAddresses: Set<AddressKey> = []  // the primary ENI's primary IPv4: never added or deleted
 
         var seenMACs: Set<MACAddress> = []
         var addressOwner: [IPPrefix: MACAddress] = [:]
@@ -260,7 +262,17 @@ public enum Planner {
             }
             scopedLinks.insert(link.index)
             enis.append(ENIPlan(mac: eni.mac, interfaceName: link.name, table: table, isPrimary: eni.isPrimary, state: "managed"))
-            let d = desiredObjects(eni: eni, link: link, table: table, configuration: c)
+            let dhcpAddressPresent =
+                eni.primaryIPv4.map { observedAddressKeys.contains(AddressKey(interfaceIndex: link.index, address: $0)) } ?? true
+            if eni.isPrimary, let p = eni.primaryIPv4 {
+                dhcpAddresses.insert(AddressKey(interfaceIndex: link.index, address: p))
+                if !dhcpAddressPresent && table != nil {
+                    warnings.append(
+                        "\(link.name): its primary address \(p) is not configured (DHCP's); IPv4 routes of table \(table!) wait for it"
+                    )
+                }
+            }
+            let d = desiredObjects(eni: eni, link: link, table: table, configuration: c, dhcpAddressPresent: dhcpAddressPresent)
             desired.addresses += d.addresses
             desired.routes += d.routes
             desired.rules += d.rules
@@ -318,7 +330,8 @@ public enum Planner {
         }
         let desiredAddresses = Set(desired.addresses.map(\.address))
         let desiredAddressKeys = Set(desired.addresses.map(AddressKey.init))
-        for a in observedOwnedAddresses where !desiredAddressKeys.contains(AddressKey(a)) {
+        for a in observedOwnedAddresses
+        where !desiredAddressKeys.contains(AddressKey(a)) && !dhcpAddresses.contains(AddressKey(a)) {
             let inScope =
                 isAll
                 ? !protectedLinks.contains(a.interfaceIndex)
@@ -460,12 +473,19 @@ public enum Planner {
     }
 
     /// The objects one ENI should have.
-    static func desiredObjects(eni: ENIFacts, link: Link, table: UInt32?, configuration c: Configuration) -> Desired {
+    ///
+    /// The primary ENI's primary private IPv4 belongs to DHCP: eniroute never adds it (re-adding it
+    /// while networkd restarts would make it a permanent, tagged address racing the lease), and the
+    /// table's IPv4 routes, which use it as source, are planned only while it is on the interface
+    /// (`dhcpAddressPresent`); the watcher plans again when DHCP puts it back.
+    static func desiredObjects(
+        eni: ENIFacts, link: Link, table: UInt32?, configuration c: Configuration, dhcpAddressPresent: Bool = true
+    ) -> Desired {
         var d = Desired()
         let v6 = c.ipv6
         if c.manageAddresses {
             if let subnet = eni.subnetIPv4 {
-                for a in eni.ipv4Addresses {
+                for a in eni.ipv4Addresses where !(eni.isPrimary && a == eni.primaryIPv4) {
                     d.addresses.append(
                         InterfaceAddress(
                             prefix: IPPrefix(address: a, length: subnet.length), interfaceIndex: link.index, noPrefixRoute: true,
@@ -482,7 +502,9 @@ public enum Planner {
             }
         }
         guard let table else { return d }
-        if let subnet = eni.subnetIPv4, let primary = eni.primaryIPv4, case .v4(let net) = subnet.address {
+        if let subnet = eni.subnetIPv4, let primary = eni.primaryIPv4, case .v4(let net) = subnet.address,
+            !eni.isPrimary || dhcpAddressPresent
+        {
             d.routes.append(
                 Route(destination: subnet, table: table, outputInterface: link.index, preferredSource: primary, scope: .link))
             d.routes.append(
@@ -543,6 +565,10 @@ public enum Planner {
         init(_ a: InterfaceAddress) {
             interfaceIndex = a.interfaceIndex
             address = a.address
+        }
+        init(interfaceIndex: Int32, address: IPAddress) {
+            self.interfaceIndex = interfaceIndex
+            self.address = address
         }
     }
 

@@ -35,13 +35,20 @@ struct FixtureInstance: CustomTestStringConvertible {
         Result { () throws(FactsError) in
             var facts: [ENIFacts] = []
             var links: [Link] = []
+            var addresses: [InterfaceAddress] = []
             for (i, e) in enis.enumerated() {
-                facts.append(try ENIFacts.parse(mac: e.mac, isPrimary: e.isPrimary, values: e.values))
+                let f = try ENIFacts.parse(mac: e.mac, isPrimary: e.isPrimary, values: e.values)
+                facts.append(f)
                 links.append(Link(index: Int32(2 + i), name: e.linkName, mac: e.mac, isUp: e.isPrimary, group: 0))
+                // The primary ENI comes up with its primary IPv4 from DHCP (untagged) before eniroute runs.
+                if f.isPrimary, let p = f.primaryIPv4, let subnet = f.subnetIPv4 {
+                    addresses.append(
+                        InterfaceAddress(prefix: IPPrefix(address: p, length: subnet.length), interfaceIndex: Int32(2 + i)))
+                }
             }
             // Only the planner reads the facts; a fixture without a primary ENI gets a placeholder.
             let primary = enis.first(where: \.isPrimary)?.mac ?? mac("02:00:00:00:00:ff")
-            return (InstanceFacts(primaryMAC: primary, enis: facts), ObservedState(links: links))
+            return (InstanceFacts(primaryMAC: primary, enis: facts), ObservedState(links: links, addresses: addresses))
         }
     }
 

@@ -215,3 +215,35 @@ extension PlannerRegressionTests {
         #expect(q.warnings.isEmpty)
     }
 }
+
+extension PlannerRegressionTests {
+    /// Found by the VM test (`systemctl restart systemd-networkd`): networkd drops the primary's DHCP
+    /// address while it reconfigures the link, and the watcher re-added it itself (tagged, no
+    /// lifetime) before the lease came back. The primary ENI's primary IPv4 is DHCP's: never added,
+    /// never deleted, and the table's IPv4 routes (which use it as source) wait for it.
+    @Test func primaryDHCPAddressIsNeverEniroutes() throws {
+        var observed = try World.afterApply([World.a, World.b])
+        // The kernel flushes the routes that used the address as source when it goes.
+        observed.addresses.removeAll { $0.interfaceIndex == 2 && $0.address == ip("10.0.0.10") }
+        observed.routes.removeAll { $0.preferredSource == ip("10.0.0.10") || ($0.table == 10000 && $0.family == .inet) }
+        let window = try plan([World.a, World.b], observed)
+        #expect(!commands(window).contains { $0.contains("10.0.0.10/24") }, "\(commands(window))")
+        #expect(
+            !window.changes.contains { if case .routeAdd(let r) = $0 { r.table == 10000 && r.family == .inet } else { false } })
+        #expect(window.warnings.contains { $0.contains("its primary address 10.0.0.10 is not configured") })
+        #expect(!window.changes.contains { if case .ruleDelete = $0 { true } else { false } })
+        // DHCP puts it back: the routes return.
+        observed.addresses.append(InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2))
+        let back = try plan([World.a, World.b], observed)
+        #expect(commands(back).contains("ip route add 10.0.0.0/24 dev eth0 src 10.0.0.10 scope link table 10000 proto eniroute"))
+        #expect(back.warnings.isEmpty)
+        // One that an older eniroute tagged is left alone too (deleting it would cut the primary off).
+        var tagged = observed
+        tagged.addresses.removeLast()
+        tagged.addresses.append(
+            InterfaceAddress(
+                prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2, noPrefixRoute: true,
+                proto: Ownership.addressProtocol))
+        #expect(!(try plan([World.a, World.b], tagged)).changes.contains { if case .addressDelete = $0 { true } else { false } })
+    }
+}

@@ -21,8 +21,10 @@ enum World {
     static let eth3 = Link(index: 5, name: "eth3", mac: d.mac, isUp: false)
     static let docker0 = Link(index: 9, name: "docker0", mac: mac("02:42:ac:11:00:01"), isUp: true, kind: "bridge")
 
-    /// The kernel before eniroute ran.
-    static let fresh = ObservedState(links: [lo, eth0, eth1, eth2, eth3, docker0])
+    /// The kernel before eniroute ran: the primary ENI has its primary IPv4 from DHCP (untagged).
+    static let fresh = ObservedState(
+        links: [lo, eth0, eth1, eth2, eth3, docker0],
+        addresses: [InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2)])
 
     /// The kernel after `apply` of A, B and C.
     static func afterApply(_ enis: [ENIFacts] = [a, b, c], configuration: Configuration = Configuration()) throws -> ObservedState
@@ -76,7 +78,6 @@ struct PlannerTests {
                 "ip link set dev eth0 group 10000",
                 "ip link set dev eth1 group 10000",
                 "ip link set dev eth2 group 10000",
-                "ip address add 10.0.0.10/24 dev eth0 noprefixroute proto eniroute",
                 "ip address add 10.0.0.11/24 dev eth0 noprefixroute proto eniroute",
                 "ip -6 address add 2600:1::a/128 dev eth0 noprefixroute nodad proto eniroute",
                 "ip address add 10.0.1.20/24 dev eth1 noprefixroute proto eniroute",
@@ -641,7 +642,8 @@ struct RemovalTests {
         #expect(commands(present).contains("ip -6 rule del from all lookup main suppress_ifgroup 10000 priority 10000"))
         var kernel = KernelSimulator(observed)
         try kernel.apply(present.changes)
-        #expect(kernel.state.rules.isEmpty && kernel.state.routes.isEmpty && kernel.state.addresses.isEmpty)
+        // Only the primary's DHCP address (never eniroute's) is left.
+        #expect(kernel.state.rules.isEmpty && kernel.state.routes.isEmpty && kernel.state.addresses.allSatisfy { !$0.isOwned })
 
         observed.links.removeAll { $0.index == 3 }
         observed.addresses.removeAll { $0.interfaceIndex == 3 }
