@@ -48,10 +48,11 @@ no_run_key() {
 
 wants_only_when_managed() {
     local f=$PKG_ROOT/udev/90-eniroute-start.rules
-    # The one SYSTEMD_WANTS line, after the guards that skip non-net, non-add and unmarked devices.
+    # The one SYSTEMD_WANTS line, after the guards that skip non-net, remove and unmarked devices
+    # (not only add: a hot-plugged NIC's rename sends a move event, and systemd uses that one).
     [ "$(cat "$PKG_ROOT"/udev/*.rules | grep -c SYSTEMD_WANTS)" = "$(grep -c SYSTEMD_WANTS "$f")" ] &&
         grep -q '^ENV{ENIROUTE_MANAGED}!="1", GOTO="eniroute_start_end"$' "$f" &&
-        grep -q '^ACTION!="add", GOTO="eniroute_start_end"$' "$f" &&
+        grep -q '^ACTION=="remove", GOTO="eniroute_start_end"$' "$f" &&
         grep -q '^TAG+="systemd", ENV{SYSTEMD_WANTS}+="eniroute@$name.service"$' "$f" &&
         grep -q 'ENV{ID_NET_DRIVER}=="ena|ixgbevf|vif", ENV{ENIROUTE_MANAGED}="1"' "$PKG_ROOT/udev/81-eniroute.rules"
 }
@@ -72,7 +73,7 @@ check_udev() {
         fail "udevadm >= 254 from bookworm-backports (download failed)"
     fi
     check "no RUN+= in eniroute's rules" no_run_key "$PKG_ROOT"/udev/*.rules "$PKG_ROOT"/udev/test/*.rules
-    check "SYSTEMD_WANTS=eniroute@\$name.service only on add with ENIROUTE_MANAGED=1" wants_only_when_managed
+    check "SYSTEMD_WANTS=eniroute@\$name.service only with ENIROUTE_MANAGED=1, never on remove" wants_only_when_managed
     check "81-eniroute.rules sorts after 80-net-setup-link.rules, the start rule after the opt-in/out window" sorts_after_net_setup_link
 }
 
