@@ -556,19 +556,7 @@ imds_start() {
 
 # imds_control METHOD PATH [BODY]: a control request to the simulator (/_sim/…), from inside inst
 # over bash's /dev/tcp (bounded by 5 s). Prints the body; fails unless the answer is 200.
-imds_control() {
-    local INST; INST=$(ns inst)
-    assert_not_root_ns "$INST"
-    # shellcheck disable=SC2016
-    ip netns exec "$INST" timeout 5 bash -c '
-        exec 3<>"/dev/tcp/$1/80" || exit 1
-        printf "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" \
-            "$2" "$3" "$1" "${#4}" "$4" >&3
-        IFS=" " read -r _ status _ <&3
-        body=$(sed "1,/^\r\{0,1\}$/d" <&3)
-        printf "%s\n" "$body"
-        [ "$status" = 200 ]' _ "$IMDS4" "$1" "$2" "${3:-}"
-}
+imds_control() { imds_control_on inst "$@"; }
 
 # imds_stop: stop the simulator.
 imds_stop() {
