@@ -155,25 +155,6 @@ struct EventParsingTests {
     }
 }
 
-/// `ip link add veth0 type veth peer name veth1`.
-private func vethCreate() -> RTNetlink.Request {
-    RTNetlink.Request(operation: "link add veth0 type veth peer name veth1") { sequence in
-        var w = NetlinkMessageWriter(type: UInt16(RTM_NEWLINK), flags: 0x605, sequence: sequence)
-        w.appendHeader(ifinfomsg())
-        w.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth0")
-        w.appendNested(type: UInt16(IFLA_LINKINFO)) { info in
-            info.appendAttribute(type: UInt16(IFLA_INFO_KIND), string: "veth")
-            info.appendNested(type: UInt16(IFLA_INFO_DATA)) { data in
-                data.appendNested(type: 1) { peer in
-                    peer.appendHeader(ifinfomsg())
-                    peer.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth1")
-                }
-            }
-        }
-        return w.finish()
-    }
-}
-
 /// `ip link del dev INDEX`.
 private func linkDelete(_ index: Int32) -> RTNetlink.Request {
     RTNetlink.Request(operation: "link del #\(index)") { sequence in
@@ -193,7 +174,7 @@ struct EventKernelTests {
         try sockets[1].subscribe(groups: RouteNetlinkEventReader.allGroups)
         let reader = RouteNetlinkEventReader(socket: sockets[1])
 
-        try nl.perform([vethCreate()])[0].get()
+        try nl.perform([vethPairCreate()])[0].get()
         let veth0 = try #require(try nl.linkList().first { $0.name == "veth0" })
         try nl.linkSetUp(veth0)
         let address = InterfaceAddress(

@@ -247,23 +247,7 @@ struct KernelTests {
 
     @Test func vethPairAndLinkLocalGateway() throws {
         let nl = try PrivateNamespace.netlink()
-        // ip link add veth0 type veth peer name veth1 (IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1).
-        let create = RTNetlink.Request(operation: "link add veth0 type veth peer name veth1") { sequence in
-            var w = NetlinkMessageWriter(type: 16, flags: 0x605, sequence: sequence)
-            w.appendHeader(ifinfomsg())
-            w.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth0")
-            w.appendNested(type: UInt16(IFLA_LINKINFO)) { info in
-                info.appendAttribute(type: UInt16(IFLA_INFO_KIND), string: "veth")
-                info.appendNested(type: UInt16(IFLA_INFO_DATA)) { data in
-                    data.appendNested(type: 1) { peer in
-                        peer.appendHeader(ifinfomsg())
-                        peer.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth1")
-                    }
-                }
-            }
-            return w.finish()
-        }
-        try nl.perform([create])[0].get()
+        try nl.perform([vethPairCreate()])[0].get()
         let links = try nl.linkList()
         let veth0 = try #require(links.first { $0.name == "veth0" })
         let veth1 = try #require(links.first { $0.name == "veth1" })

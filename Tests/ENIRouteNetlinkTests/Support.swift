@@ -1,3 +1,4 @@
+import CRTNetlink
 import ENIRouteCore
 import ENIRouteNetlink
 
@@ -75,3 +76,23 @@ let addressV4 = InterfaceAddress(
 let addressV6 = InterfaceAddress(
     prefix: prefix("2001:db8::5/128"), interfaceIndex: 1, noPrefixRoute: true, noDAD: true, proto: 0xEE)
 let plainAddressV4 = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.3.7"), length: 24), interfaceIndex: 4)
+
+/// `ip link add veth0 type veth peer name veth1` (`IFLA_INFO_DATA` holds `VETH_INFO_PEER` = 1 with
+/// the peer's own `ifinfomsg` and name): a link pair for tests in a private namespace.
+func vethPairCreate() -> RTNetlink.Request {
+    RTNetlink.Request(operation: "link add veth0 type veth peer name veth1") { sequence in
+        var w = NetlinkMessageWriter(type: UInt16(RTM_NEWLINK), flags: 0x605, sequence: sequence)
+        w.appendHeader(ifinfomsg())
+        w.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth0")
+        w.appendNested(type: UInt16(IFLA_LINKINFO)) { info in
+            info.appendAttribute(type: UInt16(IFLA_INFO_KIND), string: "veth")
+            info.appendNested(type: UInt16(IFLA_INFO_DATA)) { data in
+                data.appendNested(type: 1) { peer in
+                    peer.appendHeader(ifinfomsg())
+                    peer.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth1")
+                }
+            }
+        }
+        return w.finish()
+    }
+}
