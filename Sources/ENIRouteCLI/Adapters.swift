@@ -99,13 +99,12 @@ final class IMDSMetadata: MetadataPort {
     private let client: IMDSClient
     private let fetcher: InstanceMetadataFetcher
 
-    init(configuration: Configuration, log: ((String) -> Void)? = nil) throws {
+    init(configuration: Configuration) throws {
         do {
             client = try IMDSClient(configuration: configuration, version: eniRouteVersion)
         } catch {
             throw MetadataFailure(message: error.description, temporary: false)
         }
-        client.log = log
         fetcher = InstanceMetadataFetcher(client: client)
         if configuration.unmanaged.contains(where: { $0.hasPrefix("eni-") }) { fetcher.additionalKeys = [IMDSKey.interfaceID] }
     }
