@@ -76,7 +76,11 @@ final class Watcher {
     // Links.
     private var knownLinkMACs: Set<MACAddress>?
     private var linkNames: [MACAddress: String] = [:]
+    private var linkIndexes: [MACAddress: Int32] = [:]
     private var unknownLinks: [MACAddress: Int] = [:]
+    /// Ready ENIs whose interface left the kernel or came back with a new index: detached and
+    /// perhaps re-attached, maybe with another device number. Their next IMDS read is a full one.
+    private(set) var reattachedMACs: Set<MACAddress> = []
 
     // Reconcile.
     private var lastWarnings: Set<String> = []
@@ -222,7 +226,7 @@ final class Watcher {
             var newPending: [MACAddress: String] = [:]
             let full = fullReadNextPoll
             for mac in macs {
-                if let known = ready[mac], !full {
+                if let known = ready[mac], !full, !reattachedMACs.contains(mac) {
                     do {
                         if let updated = try ports.metadata.readAddresses(of: known) {
                             if let reason = updated.notReadyReason {
@@ -242,7 +246,9 @@ final class Watcher {
                 } else {
                     do {
                         switch try ports.metadata.readENI(mac: mac, isPrimary: mac == primary) {
-                        case .ready(let f): newReady[mac] = f
+                        case .ready(let f):
+                            newReady[mac] = f
+                            reattachedMACs.remove(mac)
                         case .notReady(let reason): if ready[mac] == nil { newPending[mac] = reason }
                         }
                     } catch {
@@ -254,6 +260,7 @@ final class Watcher {
             }
             // A successful listing is the one thing that can say an ENI is gone.
             for mac in ready.keys where !macs.contains(mac) { newReady[mac] = nil }
+            reattachedMACs.formIntersection(macs)
             if full && failure == nil { fullReadNextPoll = false }
             hasListing = true
             commit(listed: macs, ready: newReady, pending: newPending)
@@ -359,6 +366,11 @@ final class Watcher {
                 log.notice(
                     "IMDS: ENI \(name(mac)) is ready: device \(new.deviceNumber), card \(new.networkCard), "
                         + Self.addressList(new))
+                changed = true
+            } else if let new, let old, new.deviceNumber != old.deviceNumber || new.networkCard != old.networkCard {
+                log.notice(
+                    "IMDS: ENI \(name(mac)) was re-attached: device \(old.deviceNumber), card \(old.networkCard) "
+                        + "→ device \(new.deviceNumber), card \(new.networkCard); moving it to its new table")
                 changed = true
             } else if let new, let old, new != old {
                 let before = Set(Self.addresses(old))
@@ -497,12 +509,24 @@ final class Watcher {
     /// attach whose IMDS entry may come late): those trigger IMDS re-reads.
     private func noteLinks(_ observed: ObservedState) {
         var macs: Set<MACAddress> = []
+        var indexes: [MACAddress: Int32] = [:]
         for l in observed.links where l.kind == nil || l.kind == "veth" {
             guard let m = l.mac, m.octets.contains(where: { $0 != 0 }) else { continue }
             macs.insert(m)
+            indexes[m] = l.index
             linkNames[m] = l.name
         }
         for m in linkNames.keys where !macs.contains(m) { linkNames[m] = nil }
+        // A known ENI's interface that vanished or came back as a new interface was detached
+        // (and maybe re-attached, possibly as another device number): read it in full again,
+        // at once if it is back.
+        for (m, index) in linkIndexes where ready[m] != nil && indexes[m] != index { reattachedMACs.insert(m) }
+        let back = reattachedMACs.contains { indexes[$0] != nil && indexes[$0] != linkIndexes[$0] }
+        linkIndexes = indexes
+        if back {
+            log.info("an ENI's interface was re-created: asking IMDS")
+            schedule.probeDue = ports.clock()
+        }
         if let previous = knownLinkMACs {
             var appeared = false
             for m in macs.subtracting(previous) where ready[m] == nil && pending[m] == nil {

@@ -346,6 +346,43 @@ struct WatcherTests {
         #expect(rig.watcher.schedule.probeDue == nil)
     }
 
+    @Test func anENIReattachedAsAnotherDeviceMovesToItsNewTableAtOnce() {
+        let rig = WatchRig()
+        rig.advance(to: 0)
+        #expect(rig.rules.contains { $0.table == 10001 })
+        // Detached: its interface and what was on it leave the kernel; IMDS is not asked yet.
+        let eth1 = rig.kernel.state.links.first { $0.mac == mac1 }!
+        rig.kernel.state.links.removeAll { $0.mac == mac1 }
+        rig.kernel.state.addresses.removeAll { $0.interfaceIndex == eth1.index }
+        rig.kernel.state.routes.removeAll { $0.outputInterface == eth1.index }
+        rig.clock.now = 1002
+        var gone = RouteNetlinkEventBatch()
+        gone.events = [.linkDeleted(eth1)]
+        rig.watcher.kernelEvents(gone)
+        rig.advance(to: 2.2)
+        #expect(rig.watcher.reattachedMACs == [mac1])
+        // Re-attached as device 3, a new interface, long before the next poll.
+        rig.imds.enis[mac1]!.deviceNumber = 3
+        var back = eth1
+        back.index = 7
+        rig.kernel.state.links.append(back)
+        rig.clock.now = 1005
+        var new = RouteNetlinkEventBatch()
+        new.events = [.linkNew(back)]
+        rig.watcher.kernelEvents(new)
+        rig.advance(to: 5.2)
+        #expect(rig.watcher.schedule.probeDue == 1005.2)
+        #expect(rig.watcher.schedule.nextPoll > 1010)
+        rig.advance(to: 5.2)
+        #expect(rig.imds.fullReads.filter { $0 == mac1 }.count == 2, "the re-attached ENI is read in full")
+        #expect(rig.rules.contains { $0.table == 10003 && $0.from == IPPrefix("10.0.2.11/32") })
+        #expect(!rig.rules.contains { $0.table == 10001 })
+        #expect(rig.kernel.state.routes.filter { $0.table == 10003 }.count == 2)
+        #expect(rig.kernel.state.routes.filter { $0.table == 10001 }.isEmpty)
+        #expect(rig.notices.contains { $0.contains("re-attached: device 1, card 0 → device 3, card 0") })
+        #expect(rig.watcher.reattachedMACs.isEmpty)
+    }
+
     @Test func aDownENIIsLeftDownWithItsRules() {
         let rig = WatchRig()
         rig.advance(to: 0)

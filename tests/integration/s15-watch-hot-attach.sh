@@ -4,6 +4,8 @@
 # (device-number reads 0 until then), and its veth appears. The watcher notices the new link,
 # re-reads the pending ENI every 200-500 ms, and configures it (table 10002, never the primary's
 # 10000) within 1 s after its keys appear. eth0 and eth1 are untouched.
+# Then the ENI is detached and re-attached as device 3 while IMDS keeps listing it: the watcher
+# reads it in full when its interface comes back and moves it to table 10003 within 1 s.
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
@@ -39,9 +41,25 @@ check "client -> 10.0.1.10" can_ping client 10.0.1.10
 { nsx inst ip -4 route show table 10000; nsx inst ip -4 route show table 10001; } >"$WORLD_TMP/tables.after"
 check_same_file "tables 10000 and 10001 unchanged" "$WORLD_TMP/tables.before" "$WORLD_TMP/tables.after"
 
-section "hot detach: the link goes, then IMDS stops listing it"
+section "detached and re-attached as device 3 between two IMDS polls"
+# IMDS lists the MAC throughout, so no poll sees it leave: only the re-created interface says
+# that its device number (and so its table) may have changed.
 world_eni_detach 2
 check_within "eth2's rules removed within 1 s of the link going" 1 no_rule_matches 4 "from 10\.0\.3\.10 |lookup 10002 "
+check "IMDS: ${ENI_MAC[2]} is now device 3" imds_control POST "/_sim/mac/${ENI_MAC[2]}" "{\"keys\": $(imds_eni_json 2 3 C 10.0.3.10)}"
+reattached=$(now_s)
+world_eni 2 C 10.0.3.10
+check_within "eth2 in table 10003 within 1 s of the new link" 1 rule_present 4 "from 10\.0\.3\.10 lookup 10003 .*$PROTO_RE"
+info "configured $(elapsed_since "$reattached") s after the re-attach (the next IMDS poll was up to 30 s away)"
+check "the watcher logged the move" grep -E "ENI eth2 .* re-attached: device 2, card 0 → device 3, card 0" "$(watch_log inst)"
+check "nothing left for table 10002" no_rule_matches 4 "lookup 10002 "
+check "table 10002 is empty" table_has_no_eniroute_routes 10002
+check "default via the router in table 10003" route_present 4 10003 "^default via 10\.0\.3\.1 dev eth2 .*$PROTO_RE"
+check "client -> 10.0.3.10" can_ping client 10.0.3.10
+
+section "hot detach: the link goes, then IMDS stops listing it"
+world_eni_detach 2
+check_within "eth2's rules removed within 1 s of the link going" 1 no_rule_matches 4 "from 10\.0\.3\.10 |lookup 10003 "
 check "IMDS: detach" imds_control DELETE "/_sim/mac/${ENI_MAC[2]}"
 check "client -> 10.0.2.10" can_ping client 10.0.2.10
 
