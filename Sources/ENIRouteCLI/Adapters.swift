@@ -119,5 +119,11 @@ final class IMDSMetadata: MetadataPort {
         }
     }
 
+    /// Receives one line per retry, token refresh and endpoint switch (never the token).
+    var log: ((String) -> Void)? {
+        get { client.log }
+        set { client.log = newValue }
+    }
+
     var statistics: (requests: Int, connections: Int) { client.statistics }
 }

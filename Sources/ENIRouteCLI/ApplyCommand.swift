@@ -48,6 +48,9 @@ enum ApplyCommand {
         let snapshot: MetadataSnapshot
         do {
             metadata = try ctx.environment.makeMetadata(ctx.configuration)
+            // `apply` runs once per boot or hot attach: a retry or a token refresh is worth a
+            // line (it explains a slow start), unlike the watcher's, which polls all day.
+            (metadata as? IMDSMetadata)?.log = { log.notice("IMDS: \($0)") }
             snapshot = try metadata.fetch(macs: macs)
         } catch let e as MetadataFailure {
             log.error("IMDS: \(e.message); nothing changed")

@@ -114,6 +114,7 @@ tokens_before=$(log_count "$WORLD_TMP/imds.log" 'PUT /latest/api/token -> 200')
 er apply --log-level debug
 expect_rc 0; expect_state G1
 expect_no_log '[A-Za-z0-9_-]{56}'
+expect_log "^IMDS: .*HTTP 401, fetching a new token"
 check "the simulator answered a 401 and issued a second token" \
     test "$(log_count "$WORLD_TMP/imds.log" 'PUT /latest/api/token -> 200')" -ge $((tokens_before + 2))
 check_working
@@ -123,7 +124,7 @@ imds_case "403 on the token request (IMDSv1 not allowed)" '{"path": "/latest/api
 imds_case "403 on a GET" "{\"path\": \"$IPS1\", \"status\": 403}" 1 G0 "HTTP status 403"
 imds_case "404 on a listed key mid-run (stays 404): left as it is" "{\"path\": \"$IPS1\", \"status\": 404}" 75 G0 "not ready by the deadline"
 imds_case "404 on a listed key mid-run (once): re-read" "{\"path\": \"$IPS1\", \"status\": 404, \"count\": 1}" 0 G1
-imds_case "500 burst (3 answers)" "{\"path\": \"$META\", \"status\": 500, \"count\": 3}" 0 G1
+imds_case "500 burst (3 answers)" "{\"path\": \"$META\", \"status\": 500, \"count\": 3}" 0 G1 "^IMDS: GET .*HTTP 500.*; retry 1/"
 imds_case "503 burst on the token request (2 answers)" '{"path": "/latest/api/token", "status": 503, "count": 2}' 0 G1
 imds_case "500 on every request" "{\"path\": \"$META\", \"status\": 500}" 75 G0 "HTTP 500"
 
