@@ -168,10 +168,14 @@ public struct Route: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var key: RouteKey { RouteKey(table: table, destination: destination, metric: metric) }
 
     /// `default via 10.0.2.1 dev #3 table 10001`.
-    public var description: String {
+    public var description: String { description(names: [:]) }
+
+    /// `default via 10.0.2.1 dev eth1 table 10001`: as `description`, with the output interface
+    /// named from `names` (interface index → name) where it is known.
+    public func description(names: [Int32: String]) -> String {
         var s = destination.description
         if let g = gateway { s += " via \(g)" }
-        if let o = outputInterface { s += " dev #\(o)" }
+        if let o = outputInterface { s += " dev \(names[o] ?? "#\(o)")" }
         if let p = preferredSource { s += " src \(p)" }
         if scope == .link { s += " scope link" }
         s += " table \(table)"

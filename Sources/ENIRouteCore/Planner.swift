@@ -44,12 +44,7 @@ public indirect enum Change: Hashable, Sendable {
         func dev(_ i: Int32?) -> String { i.map { names[$0] ?? "#\($0)" } ?? "?" }
         func fam(_ f: AddressFamily) -> String { f == .inet6 ? "ip -6" : "ip" }
         func route(_ r: Route) -> String {
-            var s = r.destination.description
-            if let g = r.gateway { s += " via \(g)" }
-            if let o = r.outputInterface { s += " dev \(dev(o))" }
-            if let p = r.preferredSource { s += " src \(p)" }
-            if r.scope == .link { s += " scope link" }
-            s += " table \(r.table)"
+            var s = r.description(names: names)
             if r.family == .inet6 && r.metric != 1024 || r.family == .inet && r.metric != 0 { s += " metric \(r.metric)" }
             return s
         }
@@ -350,7 +345,9 @@ public enum Planner {
             let existing = observedByKey[r.key] ?? []
             if existing.contains(where: { sameRoute($0, r) }) { continue }
             if let foreign = existing.first(where: { !$0.isOwned }) {
-                warnings.append("table \(r.table) already has a route not made by eniroute: \(foreign); left as is")
+                let names = Dictionary(observed.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+                warnings.append(
+                    "table \(r.table) already has a route not made by eniroute: \(foreign.description(names: names)); left as is")
                 continue
             }
             changes.append(existing.isEmpty ? .routeAdd(r) : .routeReplace(r))

@@ -132,7 +132,7 @@ nsx inst ip route add default via 10.0.2.1 dev eth1 table 10001 proto static
 FAULT_FOREIGN_RE='proto static'
 fault_foreign "nsx inst ip route show table 10001 proto static"
 er apply
-expect_rc 0; expect_log "already has a route not made by eniroute"
+expect_rc 0; expect_log "already has a route not made by eniroute: default via 10.0.2.1 dev eth1 table 10001"
 sed 's/^\(route4 default via 10.0.2.1 dev eth1 table 10001 proto\) [a-z0-9]*/\1 static/' "$WORLD_TMP/ref.G0" | sort >"$WORLD_TMP/ref.G0-static-default"
 expect_state G0-static-default
 fault_case_end
