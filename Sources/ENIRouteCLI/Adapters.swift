@@ -60,14 +60,14 @@ final class NetlinkKernel: KernelPort {
 
     func observe() throws -> ObservedState {
         let state = try netlink.observe()
-        names = Dictionary(state.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        names = Link.names(state.links)
         lastObserved = state
         return state
     }
 
     func links() throws -> [Link] {
         let links = try netlink.linkList()
-        names = Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        names = Link.names(links)
         return links
     }
 

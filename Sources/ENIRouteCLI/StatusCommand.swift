@@ -11,7 +11,7 @@ enum StatusCommand {
             return .failure
         }
         let c = ctx.configuration
-        let names = Dictionary(observed.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let names = Link.names(observed.links)
         let rules = observed.rules.filter(\.isOwned).sorted()
         let routes = observed.routes.filter(\.isOwned).sorted()
         let addresses = observed.addresses.filter(\.isOwned).sorted()

@@ -255,6 +255,13 @@ public struct RoutingPolicyRule: Hashable, Comparable, Sendable, CustomStringCon
     }
 }
 
+extension Link {
+    /// Interface index → name of `links`, for messages (`dev eth1` rather than `dev #3`).
+    public static func names(_ links: [Link]) -> [Int32: String] {
+        Dictionary(links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
 /// Everything eniroute reads from the kernel before planning.
 public struct ObservedState: Sendable, Equatable {
     /// All links.

@@ -345,9 +345,8 @@ public enum Planner {
             let existing = observedByKey[r.key] ?? []
             if existing.contains(where: { sameRoute($0, r) }) { continue }
             if let foreign = existing.first(where: { !$0.isOwned }) {
-                let names = Dictionary(observed.links.map { ($0.index, $0.name) }, uniquingKeysWith: { a, _ in a })
-                warnings.append(
-                    "table \(r.table) already has a route not made by eniroute: \(foreign.description(names: names)); left as is")
+                let described = foreign.description(names: Link.names(observed.links))
+                warnings.append("table \(r.table) already has a route not made by eniroute: \(described); left as is")
                 continue
             }
             changes.append(existing.isEmpty ? .routeAdd(r) : .routeReplace(r))
