@@ -74,9 +74,9 @@ final class Watcher {
     private var lastFailureTemporary = true
 
     // Links.
-    private var knownLinkMACs: Set<MACAddress>?
     private var linkNames: [MACAddress: String] = [:]
-    private var linkIndexes: [MACAddress: Int32] = [:]
+    /// The interface index of each MAC at the last reconcile (nil before the first).
+    private var linkIndexes: [MACAddress: Int32]?
     private var unknownLinks: [MACAddress: Int] = [:]
     /// Ready ENIs whose interface left the kernel or came back with a new index: detached and
     /// perhaps re-attached, maybe with another device number. Their next IMDS read is a full one.
@@ -508,28 +508,27 @@ final class Watcher {
     /// Remembers interface names and notices links with a MAC that IMDS has not listed (a hot
     /// attach whose IMDS entry may come late): those trigger IMDS re-reads.
     private func noteLinks(_ observed: ObservedState) {
-        var macs: Set<MACAddress> = []
         var indexes: [MACAddress: Int32] = [:]
         for l in observed.links where l.kind == nil || l.kind == "veth" {
             guard let m = l.mac, m.octets.contains(where: { $0 != 0 }) else { continue }
-            macs.insert(m)
             indexes[m] = l.index
             linkNames[m] = l.name
         }
-        for m in linkNames.keys where !macs.contains(m) { linkNames[m] = nil }
+        for m in linkNames.keys where indexes[m] == nil { linkNames[m] = nil }
         // A known ENI's interface that vanished or came back as a new interface was detached
         // (and maybe re-attached, possibly as another device number): read it in full again,
         // at once if it is back.
-        for (m, index) in linkIndexes where ready[m] != nil && indexes[m] != index { reattachedMACs.insert(m) }
-        let back = reattachedMACs.contains { indexes[$0] != nil && indexes[$0] != linkIndexes[$0] }
+        let previous = linkIndexes
+        for (m, index) in previous ?? [:] where ready[m] != nil && indexes[m] != index { reattachedMACs.insert(m) }
+        let back = reattachedMACs.contains { indexes[$0] != nil && indexes[$0] != previous?[$0] }
         linkIndexes = indexes
         if back {
             log.info("an ENI's interface was re-created: asking IMDS")
             schedule.probeDue = ports.clock()
         }
-        if let previous = knownLinkMACs {
+        if let previous {
             var appeared = false
-            for m in macs.subtracting(previous) where ready[m] == nil && pending[m] == nil {
+            for m in indexes.keys where previous[m] == nil && ready[m] == nil && pending[m] == nil {
                 unknownLinks[m] = 0
                 appeared = true
             }
@@ -538,8 +537,7 @@ final class Watcher {
                 schedule.probeDue = ports.clock()
             }
         }
-        for m in unknownLinks.keys where !macs.contains(m) { unknownLinks[m] = nil }
-        knownLinkMACs = macs
+        for m in unknownLinks.keys where indexes[m] == nil { unknownLinks[m] = nil }
     }
 
     // MARK: --once
