@@ -196,11 +196,5 @@ sim_put_file() {
 # sim_scenario FILE: serve FILE's scenario from now on.
 sim_scenario() { sim_put_file PUT /_sim/scenario "$1" || world_abort "cannot load scenario $1"; }
 
-# eni_json IDX DEVICE SUBNET-CIDR ADDR…: one ENI's keys as scenario JSON (IPv4).
-eni_json() {
-    local idx=$1 dev=$2 subnet=$3; shift 3
-    local v4
-    v4=$(printf '"%s",' "$@")
-    printf '"%s": {"device-number": "%s", "interface-id": "eni-%017d", "local-ipv4s": [%s], "subnet-ipv4-cidr-block": "%s"}' \
-        "${ENI_MAC[$idx]}" "$dev" "$idx" "${v4%,}" "$subnet"
-}
+# eni_json IDX DEVICE SUBNET-CIDR ADDR…: one ENI's entry of a scenario's "macs" object (IPv4).
+eni_json() { printf '"%s": %s' "${ENI_MAC[$1]}" "$(imds_eni_json "$@")"; }

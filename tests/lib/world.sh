@@ -892,14 +892,15 @@ imds_control_on() {
         [ "$status" = 200 ]' _ "$IMDS4" "$1" "$2" "${3:-}"
 }
 
-# imds_eni_json IDX DEVICE-NUMBER SUBNET ADDR…: the per-MAC keys of ENI IDX in SUBNET (A, B, C)
-# as scenario JSON (IPv4).
+# imds_eni_json IDX DEVICE-NUMBER SUBNET ADDR…: the per-MAC keys of ENI IDX in SUBNET (A, B, C,
+# or a CIDR) as scenario JSON (IPv4).
 imds_eni_json() {
     local idx=$1 dev=$2 subnet=$3; shift 3
     local v4
     v4=$(printf '"%s",' "$@")
+    [[ $subnet == */* ]] || subnet=${SUBNET4[$subnet]}
     printf '{"device-number": "%s", "interface-id": "eni-%017d", "mac": "%s", "local-ipv4s": [%s], "subnet-ipv4-cidr-block": "%s"}' \
-        "$dev" "$idx" "${ENI_MAC[$idx]}" "${v4%,}" "${SUBNET4[$subnet]}"
+        "$dev" "$idx" "${ENI_MAC[$idx]}" "${v4%,}" "$subnet"
 }
 
 # watch_start ROLE [ARGS…]: `eniroute watch ARGS…` in instance ROLE against its simulator, in
