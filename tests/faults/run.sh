@@ -17,25 +17,10 @@ export FAULTS_RESULTS=$FAULTS_OUT/results.tsv
 mkdir -p "$FAULTS_OUT"
 : >"$FAULTS_RESULTS"
 
-# Namespaces of a script that was SIGKILLed (its trap could not run): only the world library's
-# naming pattern, and only when that PID is gone.
-for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    if [[ $n =~ ^er([0-9]+)x[0-9]+-(inst|vpc|client|peer|ctr)$ ]] && ! kill -0 "${BASH_REMATCH[1]}" 2>/dev/null; then
-        for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-        ip netns del "$n"
-    fi
-done
-
-scripts=()
-for f in "$here"/f[0-9][0-9]-*.sh; do
-    name=$(basename "$f" .sh)
-    if (($# > 0)); then
-        keep=0
-        for filter in "$@"; do [[ $name == *"$filter"* ]] && keep=1; done
-        ((keep)) || continue
-    fi
-    scripts+=("$f")
-done
+# shellcheck source=../lib/runner.sh
+. "$repo/tests/lib/runner.sh"
+runner_delete_stale_namespaces
+mapfile -t scripts < <(runner_select "$here" "f[0-9][0-9]-*.sh" "$@")
 ((${#scripts[@]})) || { echo "no fault script matches: $*" >&2; echo "faults: 0 passed, 0 failed"; exit 1; }
 
 started=$SECONDS broken=()

@@ -14,26 +14,10 @@ export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/debug/eniroute-imds-s
 [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
 [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 
-# Namespaces left by a scenario that was killed with SIGKILL (its trap could not run): only the
-# library's exact naming pattern (er<PID>x<N>-<role>), and only when that PID is gone.
-for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-    if [[ $n =~ ^er([0-9]+)x[0-9]+-(inst|vpc|client|peer|ctr)$ ]] && ! kill -0 "${BASH_REMATCH[1]}" 2>/dev/null; then
-        echo "run.sh: deleting stale test namespace $n"
-        for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-        ip netns del "$n"
-    fi
-done
-
-scenarios=()
-for f in "$here"/s[0-9][0-9]-*.sh; do
-    name=$(basename "$f" .sh)
-    if (($# > 0)); then
-        keep=0
-        for filter in "$@"; do [[ $name == *"$filter"* ]] && keep=1; done
-        ((keep)) || continue
-    fi
-    scenarios+=("$f")
-done
+# shellcheck source=../lib/runner.sh
+. "$repo/tests/lib/runner.sh"
+runner_delete_stale_namespaces
+mapfile -t scenarios < <(runner_select "$here" "s[0-9][0-9]-*.sh" "$@")
 
 passed=0 failed=0 failed_names=()
 if ((${#scenarios[@]} == 0)); then
