@@ -342,7 +342,7 @@ public struct Scenario: Equatable, Sendable {
     }
 
     /// Loads a scenario file (see docs/simulator.md); also reads the fixtures in
-    /// `shared/imds-fixtures/` that have a `macs` object.
+    /// `Tests/Fixtures/imds/` that have a `macs` object.
     public static func load(path: String) throws(ScenarioError) -> Scenario {
         let data: Data
         do {

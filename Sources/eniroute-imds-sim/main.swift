@@ -18,7 +18,7 @@ let usage = """
     ADDR:PORT to the ready file (atomically) and/or to file descriptor N (then closes it).
     Runtime control: http://ADDR:PORT/_sim/... (stats, scenario, mac, fault, token).
 
-      --scenario FILE     scenario JSON (also the files in shared/imds-fixtures/ with a "macs" object)
+      --scenario FILE     scenario JSON (also the files in Tests/Fixtures/imds/ with a "macs" object)
       --listen ADDR:PORT  e.g. 169.254.169.254:80, 127.0.0.1:0, [::1]:8080
       --ready-file PATH   write ADDR:PORT here once listening
       --ready-fd N        write ADDR:PORT to this inherited descriptor once listening

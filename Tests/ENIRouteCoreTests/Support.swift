@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 // Shared helpers of the core tests: literal constructors, a tiny kernel simulator and the loader of
-// the IMDS fixtures in ../shared/imds-fixtures.
+// the IMDS fixtures in Tests/Fixtures/imds.
 
 /// A MAC from a literal known to be valid (test constants only).
 func mac(_ text: String) -> MACAddress {
@@ -123,11 +123,11 @@ func applied(
 
 // MARK: - Files
 
-/// Paths derived from this file's location: the repository is two levels up, `shared` is its sibling.
+/// Paths derived from this file's location: the repository is two levels up.
 enum TestPaths {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let repository = testsDirectory.deletingLastPathComponent().deletingLastPathComponent()
-    static let fixtures = repository.deletingLastPathComponent().appendingPathComponent("shared/imds-fixtures")
+    static let fixtures = repository.appendingPathComponent("Tests/Fixtures/imds")
     static let golden = testsDirectory.appendingPathComponent("Golden")
 }
 
@@ -136,7 +136,7 @@ struct FixtureError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Reads the IMDS fixtures (`../shared/imds-fixtures/*.json`).
+/// Reads the IMDS fixtures (`Tests/Fixtures/imds/*.json`, each with its source).
 enum Fixtures {
     /// The fixture directory; a missing directory is a test failure, never a silent pass.
     static func directory() throws -> URL {
@@ -145,7 +145,7 @@ enum Fixtures {
         else {
             throw FixtureError(
                 description: "IMDS fixture directory \(TestPaths.fixtures.path) is missing: the golden tests read "
-                    + "../shared/imds-fixtures relative to the repository root")
+                    + "Tests/Fixtures/imds in the repository")
         }
         return TestPaths.fixtures
     }

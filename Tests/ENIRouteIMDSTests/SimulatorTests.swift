@@ -5,7 +5,7 @@ import Testing
 
 @testable import ENIRouteIMDS
 
-private let fixtures = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/imds-fixtures")
+private let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/imds")
 private let scenarios = repositoryRoot.appendingPathComponent("tests/scenarios")
 
 private func jsonFiles(_ dir: URL) -> [String] {
