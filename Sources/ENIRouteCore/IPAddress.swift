@@ -165,9 +165,13 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     /// The eight 16-bit groups, most significant first.
+    /// (Plain loops: Debian's swiftlang 6.0 and 6.2 give up type-checking the one-expression form.)
     public var groups: [UInt16] {
-        (0..<4).map { UInt16(high >> UInt64(48 - 16 * $0) & 0xFFFF) }
-            + (0..<4).map { UInt16(low >> UInt64(48 - 16 * $0) & 0xFFFF) }
+        var out: [UInt16] = []
+        out.reserveCapacity(8)
+        for shift in stride(from: 48, through: 0, by: -16) { out.append(UInt16(high >> UInt64(shift) & 0xFFFF)) }
+        for shift in stride(from: 48, through: 0, by: -16) { out.append(UInt16(low >> UInt64(shift) & 0xFFFF)) }
+        return out
     }
 
     /// Whether this is a link-local unicast address (`fe80::/10`).
