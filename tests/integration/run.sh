@@ -18,6 +18,14 @@ export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/debug/eniroute-imds-s
 . "$repo/tests/lib/runner.sh"
 runner_delete_stale_namespaces
 mapfile -t scenarios < <(runner_select "$here" "s[0-9][0-9]-*.sh" "$@")
+# A scenario with a line `# also-with: VAR=VALUE` runs a second time with that environment (e.g.
+# WORLD_RP_FILTER=1: the instance with strict reverse-path filtering, as CIS-hardened images).
+# Entries are "FILE" or "FILE|VAR=VALUE".
+runs=()
+for f in "${scenarios[@]}"; do
+    runs+=("$f")
+    while read -r extra; do runs+=("$f|$extra"); done < <(sed -n 's/^# also-with: \([A-Z_]*=[^ ]*\)$/\1/p' "$f")
+done
 
 passed=0 failed=0 failed_names=()
 if ((${#scenarios[@]} == 0)); then
@@ -28,13 +36,15 @@ fi
 started=$SECONDS
 logdir=$(mktemp -d /tmp/eniroute-integration.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
-for f in "${scenarios[@]}"; do
+for run in "${runs[@]}"; do
+    f=${run%%|*} extra=()
     name=$(basename "$f" .sh)
+    if [[ $run == *"|"* ]]; then extra=("${run#*|}") name="$name[${run#*|}]"; fi
     printf '\n######## %s\n' "$name"
     t0=$SECONDS
     # Each scenario is bounded: a hang must not stall the suite (the scenario's trap cleans up
     # its namespaces on TERM).
-    timeout --kill-after=10 180 bash "$f" 2>&1 | tee "$logdir/$name.log"
+    env "${extra[@]}" timeout --kill-after=10 180 bash "$f" 2>&1 | tee "$logdir/$name.log"
     rc=${PIPESTATUS[0]}
     if ((rc == 0)); then
         passed=$((passed + 1))
@@ -48,7 +58,7 @@ echo
 if ((failed > 0)); then
     echo "failed scenarios: ${failed_names[*]}"
     for name in "${failed_names[@]}"; do
-        grep -h -E "^$name: failed check: |^FAIL - world: " "$logdir/$name.log" | sed 's/^/  /'
+        grep -h -E "^[a-z0-9-]+: failed check: |^FAIL - world: " "$logdir/$name.log" | sed 's/^/  /'
     done
 fi
 echo "($((SECONDS - started)) s)"

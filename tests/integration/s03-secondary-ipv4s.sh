@@ -2,6 +2,8 @@
 # S3: three secondary IPv4s on one ENI. IMDS lists 10.0.2.10 (primary), .11, .12, .13 for eth1;
 # the instance has only 10.0.2.10 (as DHCP would configure). eniroute adds the three missing
 # addresses (noprefixroute) and rules for each; every address answers ping and TCP.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

@@ -3,6 +3,8 @@
 # would) and 2001:db8:2::11 (only in IMDS). The router answers at fe80:ec2::1 on every port.
 # Before eniroute the IPv6 reply from eth1's address leaves through eth0 and is dropped; after
 # `eniroute apply` the client reaches every IPv6 (and IPv4) address.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

@@ -2,6 +2,8 @@
 # S5: a container on a docker0-like bridge (br0 172.17.0.1/16, container 172.17.0.2) reaches every
 # host address, and the host reaches it, after `eniroute apply` installed rules for every ENI
 # address, the primary included (the suppress_ifgroup rule keeps bridge replies in main).
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

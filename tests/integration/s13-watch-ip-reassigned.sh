@@ -4,6 +4,8 @@
 # it is reachable at the new place and gone at the old one; after the unassignment it is gone.
 # A: inst, eth0 (10.0.1.10) + eth1 = X (10.0.2.10, secondary 10.0.2.11). B: instb, eth3 (primary,
 # 10.0.1.30) + eth4 = Y (10.0.2.20), both ENIs of B in subnets A and B like A's.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

@@ -6,6 +6,8 @@
 # 10000) within 1 s after its keys appear. eth0 and eth1 are untouched.
 # Then the ENI is detached and re-attached as device 3 while IMDS keeps listing it: the watcher
 # reads it in full when its interface comes back and moves it to table 10003 within 1 s.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

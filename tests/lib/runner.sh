@@ -3,12 +3,12 @@
 # effects of its own.
 
 # runner_delete_stale_namespaces: deletes the namespaces of a test script that was SIGKILLed (its
-# trap could not run): only the world library's exact naming pattern (er<PID>x<N>-<role>, see
-# tests/lib/world.sh), and only when that PID is gone. Their processes are killed first.
+# trap could not run): only the world library's exact naming pattern (er<PID>x<N>-<role>, any
+# role: see tests/lib/world.sh), and only when that PID is gone. Their processes are killed first.
 runner_delete_stale_namespaces() {
     local n p
     for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-        if [[ $n =~ ^er([0-9]+)x[0-9]+-(inst|vpc|client|peer|ctr)$ ]] && ! kill -0 "${BASH_REMATCH[1]}" 2>/dev/null; then
+        if [[ $n =~ ^er([0-9]+)x[0-9]+-[a-z][a-z0-9]*$ ]] && ! kill -0 "${BASH_REMATCH[1]}" 2>/dev/null; then
             echo "run.sh: deleting stale test namespace $n"
             for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
             ip netns del "$n"

@@ -13,7 +13,8 @@
 #
 # Environment: ENIROUTE (default .build/debug/eniroute), ENIROUTE_IMDS_SIM (default
 # .build/debug/eniroute-imds-sim), WORLD_KEEP_TMP=1 keeps the temporary directory,
-# WORLD_VERBOSE=1 traces commands.
+# WORLD_VERBOSE=1 traces commands, WORLD_RP_FILTER=1 gives the instances strict reverse-path
+# filtering (CIS-hardened images) instead of Debian's loose default 2.
 
 [[ -n ${_ER_WORLD_LOADED:-} ]] && return 0
 _ER_WORLD_LOADED=1
@@ -27,6 +28,8 @@ WORLD_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
 [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 SCENARIO_DIR=${SCENARIO_DIR:-$WORLD_REPO/tests/scenarios}
+WORLD_RP_FILTER=${WORLD_RP_FILTER:-2}
+[[ $WORLD_RP_FILTER =~ ^[012]$ ]] || { echo "world: WORLD_RP_FILTER must be 0, 1 or 2" >&2; exit 2; }
 
 # ---------------------------------------------------------------------------------------------
 # Addressing plan (keep in step with /work/notes/world.md)
@@ -242,9 +245,11 @@ world_create() {
     local INST VPC CLIENT PEER CTR
     INST=$(ns inst) VPC=$(ns vpc) CLIENT=$(ns client) PEER=$(ns peer) CTR=$(ns ctr)
 
-    # Instance: Debian-like loose reverse-path filter; systemd's sysctl.d promotes secondary
-    # addresses on new links (only "default", so a scenario can still turn it off per link).
-    ns_sysctl inst net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
+    # Instance: Debian-like loose reverse-path filter (or WORLD_RP_FILTER); systemd's sysctl.d
+    # promotes secondary addresses on new links (only "default", so a scenario can still turn it
+    # off per link).
+    [[ $WORLD_RP_FILTER == 2 ]] || info "instance rp_filter=$WORLD_RP_FILTER"
+    ns_sysctl inst "net.ipv4.conf.all.rp_filter=$WORLD_RP_FILTER" "net.ipv4.conf.default.rp_filter=$WORLD_RP_FILTER" \
         net.ipv4.conf.default.promote_secondaries=1
     # Router: forwarding, no rp_filter (the source check is nftables), immediate proxy ARP.
     ns_sysctl vpc net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
@@ -401,7 +406,7 @@ world_eni() {
         ip -n "$VPC" -6 neigh replace proxy "$PEER6" dev "$port"
         for a in "$@"; do [[ $a == *:* ]] && ip -n "$VPC" -6 neigh replace proxy "$a" dev rp; done
     fi
-    ns_sysctl inst "net.ipv4.conf.$dev.rp_filter=2"
+    ns_sysctl inst "net.ipv4.conf.$dev.rp_filter=$WORLD_RP_FILTER"
     ip -n "$INST" link set "$dev" up || world_abort "$dev up"
 }
 
@@ -659,9 +664,28 @@ can_tcp() {
 # neigh_is ROLE DEV ADDR MAC: ROLE has a resolved neighbour entry ADDR → MAC on DEV.
 neigh_is() { nsx "$1" ip neigh show dev "$2" to "$3" | grep -Ei -- "lladdr $4 .*(REACHABLE|STALE|DELAY|PROBE)"; }
 
+# neigh_failed ROLE DEV ADDR: ROLE's neighbour entry for ADDR on DEV is FAILED (nobody answered).
+neigh_failed() { nsx "$1" ip neigh show dev "$2" to "$3" | grep -q -- ' FAILED'; }
+
 # srccheck_drops PORT 4|6 → packets dropped so far by the router's source check on PORT.
 srccheck_drops() {
     nsx vpc nft list counter netdev srccheck "${1}_drop$2" | awk '$1 == "packets" { print $2; exit }'
+}
+
+# rpfilter_drops [ROLE] → IPv4 packets the instance (default inst) dropped so far by its
+# reverse-path filter (TcpExt IPReversePathFilter in the namespace's /proc/net/netstat).
+rpfilter_drops() {
+    nsx "${1:-inst}" cat /proc/net/netstat | awk '
+        $1 == "TcpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+        $1 == "TcpExt:" && h { print $col["IPReversePathFilter"]; exit }'
+}
+
+# misroute_drops PORT → packets lost so far because the instance answers a request to an ENI
+# address through the wrong ENI: the router's IPv4 source check on PORT (Debian's loose
+# rp_filter), or, with WORLD_RP_FILTER=1, the instance itself, whose strict reverse-path filter
+# drops the request before any reply.
+misroute_drops() {
+    if [[ $WORLD_RP_FILTER == 1 ]]; then rpfilter_drops inst; else srccheck_drops "$1" 4; fi
 }
 
 # rule_present 4|6 REGEX: an `ip rule` line in inst matches REGEX (extended).
@@ -806,7 +830,7 @@ WAITED=''
 world_add_instance() {
     local role=$1
     ns_add "$role"
-    ns_sysctl "$role" net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 \
+    ns_sysctl "$role" "net.ipv4.conf.all.rp_filter=$WORLD_RP_FILTER" "net.ipv4.conf.default.rp_filter=$WORLD_RP_FILTER" \
         net.ipv4.conf.default.promote_secondaries=1
     ip -n "$(ns "$role")" addr add "$IMDS4/32" dev lo || world_abort "IMDS address in $role"
 }
@@ -833,7 +857,7 @@ world_eni_on() {
     ip netns exec "$VPC" nft flush set netdev srccheck "${port}_v6" 2>/dev/null
     _router_port_common "$port" "$subnet"
     for a in "$@"; do vpc_allow "$idx" "$a"; done
-    ns_sysctl "$role" "net.ipv4.conf.$dev.rp_filter=2"
+    ns_sysctl "$role" "net.ipv4.conf.$dev.rp_filter=$WORLD_RP_FILTER"
     ip -n "$N" link set "$dev" up || world_abort "$dev up in $role"
 }
 
