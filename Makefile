@@ -48,7 +48,8 @@ demo: deps release
 deb: deps
 	packaging/build-deb.sh
 
-## Package checks (root): lintian, contents, udev rules (udevadm verify, udev 254), man pages vs
+## Package checks (root): lintian (bookworm's; trixie's in a trixie root cached under
+## .build/package-cache/, ~1-2 min the first time), contents, udev rules (udevadm verify, udev 254), man pages vs
 ## --help, units (systemd-analyze verify/security), install/remove/purge in a bookworm chroot.
 package-test: deb
 	tests/package/run.sh

@@ -83,8 +83,12 @@ conffiles_registered() {
 units_enabled() {
     local root=$1 u
     for u in eniroute.service eniroute-watch.service; do
-        [ "$(readlink "$root/etc/systemd/system/multi-user.target.wants/$u")" = "/lib/systemd/system/$u" ] ||
-            { echo "$u is not enabled in multi-user.target.wants"; return 1; }
+        # deb-systemd-helper links to the first existing of /lib/... and /usr/lib/... (on a
+        # merged-/usr system both name the same file).
+        case $(readlink "$root/etc/systemd/system/multi-user.target.wants/$u") in
+        "/lib/systemd/system/$u" | "/usr/lib/systemd/system/$u") ;;
+        *) echo "$u is not enabled in multi-user.target.wants"; return 1 ;;
+        esac
         [ "$(systemctl --root="$root" is-enabled "$u")" = enabled ] || { echo "systemctl is-enabled $u"; return 1; }
     done
     # The template is started by udev, never enabled; nothing else of eniroute's is linked.
@@ -139,7 +143,7 @@ removed_keeps_conffiles() {
     for f in /etc/eniroute/eniroute.conf /etc/iproute2/rt_protos.d/eniroute.conf /etc/cloud/cloud.cfg.d/90_eniroute.cfg; do
         [ -f "$root$f" ] || { echo "$f removed"; return 1; }
     done
-    for f in /usr/sbin/eniroute /lib/systemd/system/eniroute.service /usr/lib/udev/rules.d/81-eniroute.rules; do
+    for f in /usr/sbin/eniroute /usr/lib/systemd/system/eniroute.service /usr/lib/udev/rules.d/81-eniroute.rules; do
         [ ! -e "$root$f" ] || { echo "$f still there"; return 1; }
     done
 }

@@ -51,7 +51,7 @@ check_units() {
         fi
         sed '$d;s/^/     | /' <<<"$out"
     done
-    local sys=$root/lib/systemd/system
+    local sys=$root/usr/lib/systemd/system
     for u in "${PKG_UNITS[@]}"; do
         check "$u: shares /run/eniroute (RuntimeDirectory, preserved, one dynamic user) and has only CAP_NET_ADMIN" \
             unit_has "$sys/$u" DynamicUser=yes User=eniroute RuntimeDirectory=eniroute RuntimeDirectoryPreserve=yes \
