@@ -1,7 +1,5 @@
-import Foundation
-
 /// What the simulator has served. Control requests (`/_sim/…`) are not counted.
-public struct SimulatorStats: Equatable, Sendable {
+public struct SimulatorStats: Equatable, Sendable, Codable {
     /// IMDS requests answered (or dropped by a fault).
     public var requests = 0
     /// Connections that carried at least one IMDS request (since the last reset).
@@ -23,16 +21,10 @@ public struct SimulatorStats: Equatable, Sendable {
     /// Requests for one path.
     public func requests(for path: String) -> Int { byPath[path] ?? 0 }
 
-    /// The `GET /_sim/stats` JSON object.
-    public var jsonObject: [String: Any] {
-        [
-            "requests": requests,
-            "connections": connections,
-            "token_requests": tokenRequests,
-            "by_path": byPath,
-            "by_status": Dictionary(uniqueKeysWithValues: byStatus.map { (String($0.key), $0.value) }),
-            "faults_injected": faultsInjected,
-            "open_connections": openConnections,
-        ]
+    /// The `GET /_sim/stats` field names.
+    private enum CodingKeys: String, CodingKey {
+        case requests, connections
+        case tokenRequests = "token_requests", byPath = "by_path", byStatus = "by_status"
+        case faultsInjected = "faults_injected", openConnections = "open_connections"
     }
 }
