@@ -4,8 +4,14 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 DEB_ROOT := .build/deb-root
+## The test variant of the release binary: the same sources and flags as the shipped build plus
+## ENIROUTE_ACCEPT_VETH, so that it accepts the veth links the namespace worlds stand ENIs in with
+## (the shipped binary never does: ENILinkPolicy). Its own scratch directory.
+TESTING_SCRATCH := .build/testing
+TESTING_BIN := $(TESTING_SCRATCH)/release
+TESTING_ENV := ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(TESTING_BIN)/eniroute-imds-sim
 
-.PHONY: all build release deps test unit integration demo lint format clean deb package-test
+.PHONY: all build release testing deps test unit integration demo lint format clean deb package-test
 
 all: build
 
@@ -21,28 +27,34 @@ release:
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute
 	$(SWIFT) build -c release --static-swift-stdlib --product eniroute-imds-sim
 
+## The test variant (see TESTING_SCRATCH): what the scenarios, the fault matrix, the demo and the
+## benchmark run. Never packaged.
+testing:
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(TESTING_SCRATCH) -Xswiftc -DENIROUTE_ACCEPT_VETH --product eniroute
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(TESTING_SCRATCH) -Xswiftc -DENIROUTE_ACCEPT_VETH --product eniroute-imds-sim
+
 ## Everything (root; networking only in private namespaces): format lint, unit tests (debug build),
-## the .deb, the namespace integration scenarios and the fault matrix against the eniroute binary
-## inside that .deb (the release build that ships: an optimiser bug once showed only there), the
-## fuzz corpora replayed, then the package checks.
-test: deps build deb
+## the .deb, the namespace integration scenarios and the fault matrix against the test variant of
+## the release build (an optimiser bug once showed only in release builds; the variant differs from
+## the binary in the .deb only in accepting veth links), the fuzz corpora replayed, then the package
+## checks (which run the .deb's own binary, and check that it refuses a veth).
+test: deps build deb testing
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) test
-	rm -rf $(DEB_ROOT) && dpkg-deb -x $$(ls .build/deb/eniroute_*.deb | head -n 1) $(DEB_ROOT)
-	ENIROUTE=$(DEB_ROOT)/usr/sbin/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh
-	ENIROUTE=$(DEB_ROOT)/usr/sbin/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/faults/run.sh
+	$(TESTING_ENV) tests/integration/run.sh
+	$(TESTING_ENV) tests/faults/run.sh
 	fuzz/replay.sh
-	tests/package/run.sh
+	ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/package/run.sh
 
 unit:
 	$(SWIFT) test
 
-integration: deps release
-	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim tests/integration/run.sh $(FILTER)
+integration: deps testing
+	$(TESTING_ENV) tests/integration/run.sh $(FILTER)
 
 ## The main job on its embedded default: a two-ENI instance in private namespaces, before and after.
-demo: deps release
-	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim scripts/demo.sh
+demo: deps testing
+	$(TESTING_ENV) scripts/demo.sh
 
 ## The Debian package: .build/deb/eniroute_<version>_<arch>.deb (dpkg-buildpackage -b, debhelper).
 deb: deps
@@ -52,7 +64,8 @@ deb: deps
 ## .build/package-cache/, ~1-2 min the first time), contents, udev rules (udevadm verify, udev 254), man pages vs
 ## --help, units (systemd-analyze verify/security), install/remove/purge in a bookworm chroot.
 package-test: deb
-	tests/package/run.sh
+	$(SWIFT) build --product eniroute-imds-sim
+	ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/package/run.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
@@ -63,8 +76,8 @@ format:
 clean:
 	rm -rf .build .build-*
 
-## Benchmarks (issue 7): eniroute vs the physical limit and the shell-tool baseline, in private
-## namespaces (root); prints a Markdown table, also written to .build/bench/results.md.
+## Benchmarks (issue 7): eniroute (the test variant of the release build, in .build/testing)
+## vs the physical limit and the shell-tool baseline, in private namespaces (root); prints a Markdown table, also written to .build/bench/results.md.
 .PHONY: bench
 bench: deps
 	bench/run.sh
@@ -77,11 +90,11 @@ vm-test: deb release
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/run.sh
 
 ## Fault matrix (issue 6, root; private namespaces only): IMDS, kernel and process faults against
-## the release binary; prints ok/FAIL per case and "faults: N passed, N failed", and writes the
+## the test variant of the release binary; prints ok/FAIL per case and "faults: N passed, N failed", and writes the
 ## table to .build/faults/results.md. A few minutes.
 .PHONY: faults fuzz fuzz-replay
-faults: deps release
-	ENIROUTE=$(RELEASE_BIN)/eniroute ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim tests/faults/run.sh $(FILTER)
+faults: deps testing
+	$(TESTING_ENV) tests/faults/run.sh $(FILTER)
 
 ## libFuzzer targets (swiftc -sanitize=fuzzer,address, built into .build/fuzz/): each runs
 ## FUZZ_SECONDS (default 60) with one job from fuzz/corpus/<target>/; new coverage is merged back

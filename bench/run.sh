@@ -15,14 +15,17 @@
 # eb<PID>-sink: the veth peers of the ENIs). Before configuring a namespace the script checks
 # that it is neither the namespace it started in nor PID 1's (when readable).
 #
-# Environment: BENCH_SCRATCH (build directory, default .build), B1_RUNS (30), B2_RUNS (5),
+# The binary measured is the test variant of the release build (`make testing`: the shipped
+# build's sources and flags plus -DENIROUTE_ACCEPT_VETH, since the ENIs here are veths).
+#
+# Environment: BENCH_SCRATCH (build directory, default .build/testing), B1_RUNS (30), B2_RUNS (5),
 # BASE_B1_RUNS (5), BASE_B2_RUNS (1), BENCH_SKIP_BUILD=1 (use the existing release binaries),
 # B3_SECONDS (watcher idle window, default 30), B3_INTERVAL (its IMDS poll interval, default 2).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
-BUILD=${BENCH_SCRATCH:-$REPO/.build}
+BUILD=${BENCH_SCRATCH:-$REPO/.build/testing}
 [[ $BUILD == /* ]] || BUILD=$REPO/$BUILD
 OUT=$BUILD/bench
 B1_RUNS=${B1_RUNS:-30} B2_RUNS=${B2_RUNS:-5} BASE_B1_RUNS=${BASE_B1_RUNS:-5} BASE_B2_RUNS=${BASE_B2_RUNS:-1}
@@ -47,9 +50,10 @@ done
 mkdir -p "$OUT"
 BIN=$BUILD/release/eniroute SIM=$BUILD/release/eniroute-imds-sim
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
-    say "building release binaries (swift build -c release --static-swift-stdlib)"
+    say "building release binaries (swift build -c release --static-swift-stdlib -Xswiftc -DENIROUTE_ACCEPT_VETH)"
     for p in eniroute eniroute-imds-sim; do
-        swift build -c release --static-swift-stdlib --scratch-path "$BUILD" --product "$p" >"$OUT/build-$p.log" 2>&1 ||
+        swift build -c release --static-swift-stdlib --scratch-path "$BUILD" -Xswiftc -DENIROUTE_ACCEPT_VETH --product "$p" \
+            >"$OUT/build-$p.log" 2>&1 ||
             { tail -n 30 "$OUT/build-$p.log" >&2; fail "swift build of $p failed"; }
     done
 fi
@@ -449,7 +453,7 @@ bms() { if [[ $1 == NA ]]; then echo "not run"; else echo "$(ms "$1") ms"; fi; }
 {
     echo "## eniroute benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r), load average at start $LOAD0)"
     echo
-    echo "Command: \`$COMMAND\` (bench/run.sh; B1 runs: $B1_RUNS, B2 runs: $B2_RUNS cold + $B2_RUNS no-op, baseline runs: B1 $BASE_B1_RUNS, B2 $BASE_B2_RUNS). Release binary: \`swift build -c release --static-swift-stdlib\`. Wall time of the process (fork to exit) inside a private network namespace, IMDS simulator on 169.254.169.254:80 in the same namespace."
+    echo "Command: \`$COMMAND\` (bench/run.sh; B1 runs: $B1_RUNS, B2 runs: $B2_RUNS cold + $B2_RUNS no-op, baseline runs: B1 $BASE_B1_RUNS, B2 $BASE_B2_RUNS). Release binary: \`swift build -c release --static-swift-stdlib -Xswiftc -DENIROUTE_ACCEPT_VETH\` (the shipped build plus veth links as ENIs). Wall time of the process (fork to exit) inside a private network namespace, IMDS simulator on 169.254.169.254:80 in the same namespace."
     echo
     echo "| scenario | eniroute | baseline (B4) | eniroute faster by | limit (B5) | eniroute / limit |"
     echo "|---|---|---|---|---|---|"

@@ -35,10 +35,11 @@ enum ApplyCommand {
                     log.error("no interface named \(name)")
                     return .failure
                 }
-                guard let mac = link.mac, mac.octets.contains(where: { $0 != 0 }) else {
-                    log.error("\(name) has no hardware address; it cannot be an ENI")
+                if let why = ENILinkPolicy.build.refusal(link) {
+                    log.error(why)
                     return .failure
                 }
+                let mac = link.mac!
                 if !list.contains(mac) { list.append(mac) }
             }
             macs = list

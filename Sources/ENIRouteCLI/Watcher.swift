@@ -509,8 +509,8 @@ final class Watcher {
     /// attach whose IMDS entry may come late): those trigger IMDS re-reads.
     private func noteLinks(_ observed: ObservedState) {
         var indexes: [MACAddress: Int32] = [:]
-        for l in observed.links where l.kind == nil || l.kind == "veth" {
-            guard let m = l.mac, m.octets.contains(where: { $0 != 0 }) else { continue }
+        for l in observed.links where l.canBeENI {
+            let m = l.mac!
             indexes[m] = l.index
             linkNames[m] = l.name
         }

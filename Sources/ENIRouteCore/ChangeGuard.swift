@@ -13,8 +13,8 @@
 /// - Deletions only of objects the kernel reported, carrying eniroute's tag (the very object
 ///   observed, not one that merely resembles it); a route replaced only where no foreign route
 ///   has the same key (`ip route replace` would overwrite it).
-/// - Links: only interfaces the kernel reported that can be ENIs (a hardware address, no kind or
-///   `veth`); into a non-zero interface group only from group 0 and only into the group of one of
+/// - Links: only interfaces the kernel reported that can be ENIs (`ENILinkPolicy`: a hardware
+///   address and no kind; `veth` only in test builds); into a non-zero interface group only from group 0 and only into the group of one of
 ///   eniroute's `suppress_ifgroup` rules (observed or added in the same batch); back to group 0
 ///   only from such a group.
 public enum ChangeGuard {
@@ -22,7 +22,10 @@ public enum ChangeGuard {
     public static let reservedTables: Set<UInt32> = [0, 253, 254, 255]
 
     /// One refusal per change (nil: allowed), judged against the state the plan was made from.
-    public static func refusals(_ changes: [Change], observed: ObservedState) -> [String?] {
+    /// `linkPolicy` says which links can be ENIs (the compiled-in policy unless a test says otherwise).
+    public static func refusals(
+        _ changes: [Change], observed: ObservedState, linkPolicy: ENILinkPolicy = .build
+    ) -> [String?] {
         var groups = Set(
             observed.rules.filter { $0.isOwned && $0.suppressInterfaceGroup != nil }.compactMap(\.suppressInterfaceGroup))
         for case .ruleAdd(let r) in changes where r.isOwned {
@@ -37,11 +40,7 @@ public enum ChangeGuard {
 
         func linkRefusal(_ l: Link) -> String? {
             guard let seen = links[l.index], seen.name == l.name else { return "link \(l.name) (#\(l.index)) was not observed" }
-            guard let mac = seen.mac, mac.octets.contains(where: { $0 != 0 }) else {
-                return "link \(l.name) has no hardware address: not an ENI"
-            }
-            guard seen.kind == nil || seen.kind == "veth" else { return "link \(l.name) is a \(seen.kind!), not an ENI" }
-            return nil
+            return linkPolicy.refusal(seen)
         }
         func routeRefusal(_ r: Route) -> String? {
             if r.table < 256 || reservedTables.contains(r.table) { return "route in table \(r.table) (< 256)" }

@@ -119,9 +119,14 @@ public struct PlanOptions: Sendable, Equatable {
     /// `ip link set eth1 down`. `apply` (false) brings every ENI up. A newly attached ENI (not yet in
     /// the group) is brought up either way.
     public var leaveDownENIsAlone: Bool
+    /// Which links can be ENIs (`ENILinkPolicy.build` except in tests of the policy itself).
+    public var linkPolicy: ENILinkPolicy
 
     /// Creates options.
-    public init(leaveDownENIsAlone: Bool = false) { self.leaveDownENIsAlone = leaveDownENIsAlone }
+    public init(leaveDownENIsAlone: Bool = false, linkPolicy: ENILinkPolicy = .build) {
+        self.leaveDownENIsAlone = leaveDownENIsAlone
+        self.linkPolicy = linkPolicy
+    }
 }
 
 /// Turns facts and observed state into changes. Pure: no I/O.
@@ -149,9 +154,8 @@ public enum Planner {
         var names: [Int32: String] = [:]
         for l in observed.links { names[l.index] = l.name }
         var linksByMAC: [MACAddress: [Link]] = [:]
-        for l in observed.links {
-            guard let m = l.mac, m.octets.contains(where: { $0 != 0 }) else { continue }
-            linksByMAC[m, default: []].append(l)
+        for l in observed.links where options.linkPolicy.canBeENI(l) {
+            linksByMAC[l.mac!, default: []].append(l)
         }
         var warnings: [String] = []
         var enis: [ENIPlan] = []
@@ -200,7 +204,7 @@ public enum Planner {
                     ENIPlan(mac: eni.mac, interfaceName: links.first?.name, table: nil, isPrimary: eni.isPrimary, state: state))
                 for l in links { protectedLinks.insert(l.index) }
             }
-            let candidates = (linksByMAC[eni.mac] ?? []).filter { $0.kind == nil || $0.kind == "veth" }
+            let candidates = linksByMAC[eni.mac] ?? []
             guard candidates.count <= 1 else {
                 skip(
                     "ambiguous", candidates,
@@ -280,7 +284,7 @@ public enum Planner {
         // a primary outside the group (scoped `apply eth1` before the boot run, primary-rules = no)
         // would send the other ENIs' replies out through main's default route on eth0.
         var groupLinks = managedLinks
-        if anyTable, let primary = linksByMAC[facts.primaryMAC]?.first(where: { $0.kind == nil || $0.kind == "veth" }),
+        if anyTable, let primary = linksByMAC[facts.primaryMAC]?.first,
             !groupLinks.contains(where: { $0.index == primary.index })
         {
             groupLinks.append(primary)

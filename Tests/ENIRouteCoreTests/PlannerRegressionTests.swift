@@ -22,7 +22,7 @@ struct PlannerRegressionTests {
     /// link index is not protected, so eniroute's objects of an earlier run are deleted.
     @Test func ambiguousENIKeepsItsObjects() throws {
         var observed = try World.afterApply([World.a, World.b])
-        observed.links.append(Link(index: 12, name: "veth-b", mac: World.b.mac, isUp: true, kind: "veth"))
+        observed.links.append(Link(index: 12, name: "eth9", mac: World.b.mac, isUp: true))
         let p = try plan([World.a, World.b], observed)
         #expect(p.enis.map(\.state) == ["managed", "ambiguous"])
         #expect(!p.changes.contains { touches($0, link: 3, table: 10001) }, "\(commands(p))")

@@ -486,7 +486,7 @@ struct PlannerTests {
 
     @Test func ambiguousMACIsLeftAloneOnAFreshKernel() throws {
         var observed = World.fresh
-        observed.links.append(Link(index: 12, name: "veth-b", mac: World.b.mac, isUp: false, kind: "veth"))
+        observed.links.append(Link(index: 12, name: "eth9", mac: World.b.mac, isUp: false))
         let p = try plan([World.a, World.b], observed)
         #expect(p.enis.map(\.state) == ["managed", "ambiguous"])
         #expect(p.warnings.count == 1 && p.warnings[0].contains("several interfaces"))

@@ -4,12 +4,12 @@
 #   faults: N passed, N failed
 # and writes the results table (Markdown) to .build/faults/results.md (raw: results.tsv).
 # Usage: tests/faults/run.sh [FILTER…]. Needs root and the binaries (env ENIROUTE and
-# ENIROUTE_IMDS_SIM; default: the release build .build/release/…).
+# ENIROUTE_IMDS_SIM; default: the test variant of the release build, .build/testing/release/…, `make testing`).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-export ENIROUTE=${ENIROUTE:-$repo/.build/release/eniroute}
-export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/release/eniroute-imds-sim}
+export ENIROUTE=${ENIROUTE:-$repo/.build/testing/release/eniroute}
+export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/testing/release/eniroute-imds-sim}
 [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
 [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 export FAULTS_OUT=${FAULTS_OUT:-$repo/.build/faults}

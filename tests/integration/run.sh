@@ -4,13 +4,13 @@
 #   integration: N passed, N failed
 # Usage: tests/integration/run.sh [FILTER…]   (FILTER: substring of a scenario file name, e.g. s03
 # or ipv6). Needs root, iproute2, nftables, socat, ping, and the binaries (env ENIROUTE and
-# ENIROUTE_IMDS_SIM, default .build/debug/eniroute and .build/debug/eniroute-imds-sim).
+# ENIROUTE_IMDS_SIM, default .build/testing/release/eniroute and …/eniroute-imds-sim: `make testing`).
 # Exit status: 0 if every scenario passed, 1 otherwise (or if no scenario matched).
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-export ENIROUTE=${ENIROUTE:-$repo/.build/debug/eniroute}
-export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/debug/eniroute-imds-sim}
+export ENIROUTE=${ENIROUTE:-$repo/.build/testing/release/eniroute}
+export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/testing/release/eniroute-imds-sim}
 [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
 [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 

@@ -11,10 +11,11 @@
 # Every configuring function calls `assert_not_root_ns` on each namespace it touches, and every
 # command runs as `ip -n NS …` or `ip netns exec NS …`.
 #
-# Environment: ENIROUTE (default .build/debug/eniroute), ENIROUTE_IMDS_SIM (default
-# .build/debug/eniroute-imds-sim), WORLD_KEEP_TMP=1 keeps the temporary directory,
-# WORLD_VERBOSE=1 traces commands, WORLD_RP_FILTER=1 gives the instances strict reverse-path
-# filtering (CIS-hardened images) instead of Debian's loose default 2.
+# Environment: ENIROUTE (default .build/testing/release/eniroute, `make testing`: a build that accepts
+# veth links as ENIs), ENIROUTE_IMDS_SIM (default .build/testing/release/eniroute-imds-sim),
+# WORLD_KEEP_TMP=1 keeps the temporary directory, WORLD_VERBOSE=1 traces commands,
+# WORLD_RP_FILTER=1 gives the instances strict reverse-path filtering (CIS-hardened images)
+# instead of Debian's loose default 2.
 
 [[ -n ${_ER_WORLD_LOADED:-} ]] && return 0
 _ER_WORLD_LOADED=1
@@ -23,8 +24,8 @@ set -u
 set -o pipefail
 
 WORLD_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-: "${ENIROUTE:=$WORLD_REPO/.build/debug/eniroute}"
-: "${ENIROUTE_IMDS_SIM:=$WORLD_REPO/.build/debug/eniroute-imds-sim}"
+: "${ENIROUTE:=$WORLD_REPO/.build/testing/release/eniroute}"
+: "${ENIROUTE_IMDS_SIM:=$WORLD_REPO/.build/testing/release/eniroute-imds-sim}"
 [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
 [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 SCENARIO_DIR=${SCENARIO_DIR:-$WORLD_REPO/tests/scenarios}
