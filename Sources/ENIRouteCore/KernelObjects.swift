@@ -88,7 +88,9 @@ public struct InterfaceAddress: Hashable, Comparable, Sendable, CustomStringConv
     public var isSecondary = false
 
     /// Creates an address description. `prefix.address` is the host address, not the network.
-    public init(prefix: IPPrefix, interfaceIndex: Int32, noPrefixRoute: Bool = false, noDAD: Bool = false, proto: UInt8 = 0) {
+    /// `proto` says whose it is, with no default: `Ownership.addressProtocol` for eniroute's own,
+    /// the kernel's or another tool's number (0 when unspecified) otherwise.
+    public init(prefix: IPPrefix, interfaceIndex: Int32, noPrefixRoute: Bool = false, noDAD: Bool = false, proto: UInt8) {
         self.prefix = prefix
         self.interfaceIndex = interfaceIndex
         self.noPrefixRoute = noPrefixRoute
@@ -142,10 +144,11 @@ public struct Route: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Route type (`rtm_type`); 1 is `RTN_UNICAST`.
     public var type: UInt8
 
-    /// Creates a route description.
+    /// Creates a route description. `proto` says whose it is, with no default:
+    /// `Ownership.routeProtocol` for eniroute's own, the kernel's or another tool's number otherwise.
     public init(
         destination: IPPrefix, table: UInt32, outputInterface: Int32? = nil, gateway: IPAddress? = nil,
-        preferredSource: IPAddress? = nil, scope: RouteScope = .universe, proto: UInt8 = Ownership.routeProtocol,
+        preferredSource: IPAddress? = nil, scope: RouteScope = .universe, proto: UInt8,
         metric: UInt32? = nil, type: UInt8 = 1
     ) {
         self.destination = destination
@@ -220,10 +223,11 @@ public struct RoutingPolicyRule: Hashable, Comparable, Sendable, CustomStringCon
     /// Whether the rule has selectors eniroute does not model (iif, oif, fwmark, tos, …).
     public var hasOtherSelectors: Bool
 
-    /// Creates a rule description.
+    /// Creates a rule description. `proto` says whose it is, with no default:
+    /// `Ownership.routeProtocol` for eniroute's own, the kernel's or another tool's number otherwise.
     public init(
         family: AddressFamily, priority: UInt32, from: IPPrefix? = nil, to: IPPrefix? = nil, table: UInt32,
-        suppressInterfaceGroup: UInt32? = nil, proto: UInt8 = Ownership.routeProtocol, action: UInt8 = 1,
+        suppressInterfaceGroup: UInt32? = nil, proto: UInt8, action: UInt8 = 1,
         hasOtherSelectors: Bool = false
     ) {
         self.family = family

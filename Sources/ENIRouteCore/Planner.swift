@@ -308,7 +308,8 @@ public enum Planner {
             for family in c.ipv6 ? [AddressFamily.inet, .inet6] : [.inet] {
                 desired.rules.append(
                     RoutingPolicyRule(
-                        family: family, priority: c.rulePriority, table: mainTable, suppressInterfaceGroup: c.interfaceGroup))
+                        family: family, priority: c.rulePriority, table: mainTable, suppressInterfaceGroup: c.interfaceGroup,
+                        proto: Ownership.routeProtocol))
             }
         }
 
@@ -506,24 +507,30 @@ public enum Planner {
             !eni.isPrimary || dhcpAddressPresent
         {
             d.routes.append(
-                Route(destination: subnet, table: table, outputInterface: link.index, preferredSource: primary, scope: .link))
+                Route(
+                    destination: subnet, table: table, outputInterface: link.index, preferredSource: primary, scope: .link,
+                    proto: Ownership.routeProtocol))
             d.routes.append(
                 Route(
                     destination: .any(.inet), table: table, outputInterface: link.index,
-                    gateway: .v4(IPv4Address(net.value &+ 1))))
+                    gateway: .v4(IPv4Address(net.value &+ 1)), proto: Ownership.routeProtocol))
         }
         let hasV6 = !eni.ipv6Addresses.isEmpty || !eni.ipv6Prefixes.isEmpty
         if v6 && hasV6 && !eni.subnetIPv6.isEmpty {
             for s in eni.subnetIPv6 {
-                d.routes.append(Route(destination: s, table: table, outputInterface: link.index))
+                d.routes.append(Route(destination: s, table: table, outputInterface: link.index, proto: Ownership.routeProtocol))
             }
-            d.routes.append(Route(destination: .any(.inet6), table: table, outputInterface: link.index, gateway: ipv6Gateway))
+            d.routes.append(
+                Route(
+                    destination: .any(.inet6), table: table, outputInterface: link.index, gateway: ipv6Gateway,
+                    proto: Ownership.routeProtocol))
         }
         let priority = c.rulePriority + 1 + (table &- c.tableBase)
         var froms: [IPPrefix] = eni.ipv4Addresses.map { IPPrefix(host: $0) } + eni.ipv4Prefixes
         if v6 { froms += eni.ipv6Addresses.map { IPPrefix(host: $0) } + eni.ipv6Prefixes }
         for f in froms {
-            d.rules.append(RoutingPolicyRule(family: f.family, priority: priority, from: f, table: table))
+            d.rules.append(
+                RoutingPolicyRule(family: f.family, priority: priority, from: f, table: table, proto: Ownership.routeProtocol))
         }
         return d
     }

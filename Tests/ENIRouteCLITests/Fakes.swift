@@ -70,7 +70,7 @@ func twoENIWorld() -> (FakeKernel, FakeMetadata) {
         Link(index: 3, name: "eth1", mac: mac1, isUp: false),
     ]
     let addresses = [
-        InterfaceAddress(prefix: IPPrefix(address: IPAddress("10.0.1.10")!, length: 24), interfaceIndex: 2)
+        InterfaceAddress(prefix: IPPrefix(address: IPAddress("10.0.1.10")!, length: 24), interfaceIndex: 2, proto: 0)
     ]
     let mainRoutes = [
         Route(destination: .any(.inet), table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.1"), proto: 16)

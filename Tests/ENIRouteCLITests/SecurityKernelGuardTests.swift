@@ -79,8 +79,12 @@ private struct GuardTestError: Error, CustomStringConvertible {
         try helper.linkSetUp(lo)
         _ = try kernel.observe()
         let sent = kernel.statistics.messagesSent
-        let own = Route(destination: IPPrefix("10.9.0.0/24")!, table: 10001, outputInterface: lo.index, scope: .link)
-        let intoMain = Route(destination: IPPrefix("10.8.0.0/24")!, table: 254, outputInterface: lo.index, scope: .link)
+        let own = Route(
+            destination: IPPrefix("10.9.0.0/24")!, table: 10001, outputInterface: lo.index, scope: .link,
+            proto: Ownership.routeProtocol)
+        let intoMain = Route(
+            destination: IPPrefix("10.8.0.0/24")!, table: 254, outputInterface: lo.index, scope: .link,
+            proto: Ownership.routeProtocol)
         let results = kernel.apply([.routeAdd(own), .routeAdd(intoMain)])
         #expect(results.count == 2 && results.allSatisfy { $0 != nil && $0!.errno == nil })
         #expect(results[1]?.message.contains("refused by the safety guard") == true)

@@ -108,7 +108,11 @@ final class WatchRig {
 
 private func relevantEvent() -> RouteNetlinkEventBatch {
     var b = RouteNetlinkEventBatch()
-    b.events = [.ruleDeleted(RoutingPolicyRule(family: .inet, priority: 10002, from: IPPrefix("10.0.2.11/32"), table: 10001))]
+    b.events = [
+        .ruleDeleted(
+            RoutingPolicyRule(
+                family: .inet, priority: 10002, from: IPPrefix("10.0.2.11/32"), table: 10001, proto: Ownership.routeProtocol))
+    ]
     return b
 }
 

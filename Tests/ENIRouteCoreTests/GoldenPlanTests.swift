@@ -43,7 +43,8 @@ struct FixtureInstance: CustomTestStringConvertible {
                 // The primary ENI comes up with its primary IPv4 from DHCP (untagged) before eniroute runs.
                 if f.isPrimary, let p = f.primaryIPv4, let subnet = f.subnetIPv4 {
                     addresses.append(
-                        InterfaceAddress(prefix: IPPrefix(address: p, length: subnet.length), interfaceIndex: Int32(2 + i)))
+                        InterfaceAddress(
+                            prefix: IPPrefix(address: p, length: subnet.length), interfaceIndex: Int32(2 + i), proto: 0))
                 }
             }
             // Only the planner reads the facts; a fixture without a primary ENI gets a placeholder.

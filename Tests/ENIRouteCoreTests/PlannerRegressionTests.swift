@@ -112,8 +112,14 @@ struct PlannerRegressionTests {
     /// tagged routes with it. The issue: never touch the main table.
     @Test func removalNeverTouchesTheMainTable() throws {
         var observed = try World.afterApply()
-        observed.routes.append(Route(destination: prefix("10.9.0.0/16"), table: 254, outputInterface: 3, gateway: ip("10.0.1.1")))
-        observed.routes.append(Route(destination: prefix("10.8.0.0/16"), table: 254, outputInterface: 2, gateway: ip("10.0.0.1")))
+        observed.routes.append(
+            Route(
+                destination: prefix("10.9.0.0/16"), table: 254, outputInterface: 3, gateway: ip("10.0.1.1"),
+                proto: Ownership.routeProtocol))
+        observed.routes.append(
+            Route(
+                destination: prefix("10.8.0.0/16"), table: 254, outputInterface: 2, gateway: ip("10.0.0.1"),
+                proto: Ownership.routeProtocol))
         let eth1 = observed.links[2]
         let p = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
         #expect(!p.changes.contains { if case .routeDelete(let r) = $0 { r.table < 256 } else { false } }, "\(commands(p))")
@@ -196,7 +202,8 @@ extension PlannerRegressionTests {
         var observed = try World.afterApply([World.a, World.b])
         let eth1 = observed.links[2]
         let ours = try #require(observed.addresses.first { $0.interfaceIndex == eth1.index && $0.isOwned && $0.family == .inet })
-        var foreign = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.77"), length: 24), interfaceIndex: eth1.index)
+        var foreign = InterfaceAddress(
+            prefix: IPPrefix(address: ip("10.0.1.77"), length: 24), interfaceIndex: eth1.index, proto: 0)
         foreign.isSecondary = true
         observed.addresses.append(foreign)
         let p = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
@@ -233,7 +240,8 @@ extension PlannerRegressionTests {
         #expect(window.warnings.contains { $0.contains("its primary address 10.0.0.10 is not configured") })
         #expect(!window.changes.contains { if case .ruleDelete = $0 { true } else { false } })
         // DHCP puts it back: the routes return.
-        observed.addresses.append(InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2))
+        observed.addresses.append(
+            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2, proto: 0))
         let back = try plan([World.a, World.b], observed)
         #expect(commands(back).contains("ip route add 10.0.0.0/24 dev eth0 src 10.0.0.10 scope link table 10000 proto eniroute"))
         #expect(back.warnings.isEmpty)

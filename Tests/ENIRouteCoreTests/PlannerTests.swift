@@ -24,7 +24,7 @@ enum World {
     /// The kernel before eniroute ran: the primary ENI has its primary IPv4 from DHCP (untagged).
     static let fresh = ObservedState(
         links: [lo, eth0, eth1, eth2, eth3, docker0],
-        addresses: [InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2)])
+        addresses: [InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2, proto: 0)])
 
     /// The kernel after `apply` of A, B and C.
     static func afterApply(_ enis: [ENIFacts] = [a, b, c], configuration: Configuration = Configuration()) throws -> ObservedState
@@ -42,7 +42,7 @@ func plan(
 /// The rule eniroute makes for `from` in `table` (default configuration).
 func ownRule(_ from: String, table: UInt32) -> RoutingPolicyRule {
     let p = prefix(from)
-    return RoutingPolicyRule(family: p.family, priority: table + 1, from: p, table: table)
+    return RoutingPolicyRule(family: p.family, priority: table + 1, from: p, table: table, proto: Ownership.routeProtocol)
 }
 
 /// Whether a change touches an interface index or a table.
@@ -176,13 +176,13 @@ struct PlannerTests {
     @Test func dhcpAddressesAreNeitherReaddedNorDeleted() throws {
         var observed = World.fresh
         observed.addresses = [
-            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2),  // DHCP
-            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.99"), length: 24), interfaceIndex: 2),  // not in IMDS
-            InterfaceAddress(prefix: IPPrefix(address: ip("2600:1::a"), length: 128), interfaceIndex: 2),  // DHCPv6
-            InterfaceAddress(prefix: IPPrefix(address: ip("fe80::1"), length: 64), interfaceIndex: 2),
+            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.10"), length: 24), interfaceIndex: 2, proto: 0),  // DHCP
+            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.0.99"), length: 24), interfaceIndex: 2, proto: 0),  // not in IMDS
+            InterfaceAddress(prefix: IPPrefix(address: ip("2600:1::a"), length: 128), interfaceIndex: 2, proto: 0),  // DHCPv6
+            InterfaceAddress(prefix: IPPrefix(address: ip("fe80::1"), length: 64), interfaceIndex: 2, proto: 0),
             // Another tool's (address protocol 3).
             InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.20"), length: 24), interfaceIndex: 3, proto: 3),
-            InterfaceAddress(prefix: IPPrefix(address: ip("127.0.0.1"), length: 8), interfaceIndex: 1),
+            InterfaceAddress(prefix: IPPrefix(address: ip("127.0.0.1"), length: 8), interfaceIndex: 1, proto: 0),
         ]
         let p = try plan([World.a, World.b], observed)
         let added = p.changes.compactMap { c -> String? in
@@ -523,11 +523,17 @@ struct PlannerTests {
     @Test func mainAndLowTablesAreNeverTouchedByDeletions() throws {
         var observed = try World.afterApply([World.a, World.b])
         let low = [
-            Route(destination: prefix("10.9.0.0/16"), table: 254, outputInterface: 2, gateway: ip("10.0.0.1")),
-            Route(destination: prefix("10.8.0.0/16"), table: 254, outputInterface: 3, gateway: ip("10.0.1.1")),
-            Route(destination: .any(.inet), table: 100, outputInterface: 3, gateway: ip("10.0.1.1")),
-            Route(destination: prefix("10.7.0.0/16"), table: 255, outputInterface: 3, scope: .host),
-            Route(destination: prefix("10.6.0.0/16"), table: 253, outputInterface: 2),
+            Route(
+                destination: prefix("10.9.0.0/16"), table: 254, outputInterface: 2, gateway: ip("10.0.0.1"),
+                proto: Ownership.routeProtocol),
+            Route(
+                destination: prefix("10.8.0.0/16"), table: 254, outputInterface: 3, gateway: ip("10.0.1.1"),
+                proto: Ownership.routeProtocol),
+            Route(
+                destination: .any(.inet), table: 100, outputInterface: 3, gateway: ip("10.0.1.1"), proto: Ownership.routeProtocol),
+            Route(
+                destination: prefix("10.7.0.0/16"), table: 255, outputInterface: 3, scope: .host, proto: Ownership.routeProtocol),
+            Route(destination: prefix("10.6.0.0/16"), table: 253, outputInterface: 2, proto: Ownership.routeProtocol),
         ]
         #expect(low.allSatisfy { $0.isOwned }, "tagged, e.g. by hand or an old version: still never deleted")
         observed.routes += low
@@ -549,17 +555,22 @@ struct PlannerTests {
 
     @Test func ipCommandRendering() {
         let names: [Int32: String] = [3: "eth1"]
-        let r = Route(destination: prefix("10.0.1.0/24"), table: 10001, outputInterface: 9, metric: 100)
+        let r = Route(
+            destination: prefix("10.0.1.0/24"), table: 10001, outputInterface: 9, proto: Ownership.routeProtocol, metric: 100)
         #expect(
             Change.routeAdd(r).ipCommand(names: names) == "ip route add 10.0.1.0/24 dev #9 table 10001 metric 100 proto eniroute")
-        let r6 = Route(destination: .any(.inet6), table: 10001, outputInterface: 3, gateway: Planner.ipv6Gateway, metric: 1)
+        let r6 = Route(
+            destination: .any(.inet6), table: 10001, outputInterface: 3, gateway: Planner.ipv6Gateway,
+            proto: Ownership.routeProtocol, metric: 1)
         #expect(
             Change.routeDelete(r6).ipCommand(names: names)
                 == "ip -6 route del default via fe80:ec2::1 dev eth1 table 10001 metric 1")
         #expect(
-            r6.metric == 1 && Route(destination: .any(.inet6), table: 1).metric == 1024
-                && Route(destination: .any(.inet), table: 1).metric == 0)
-        let rule = RoutingPolicyRule(family: .inet6, priority: 10000, from: .any(.inet6), table: 254, suppressInterfaceGroup: 7)
+            r6.metric == 1 && Route(destination: .any(.inet6), table: 1, proto: Ownership.routeProtocol).metric == 1024
+                && Route(destination: .any(.inet), table: 1, proto: Ownership.routeProtocol).metric == 0)
+        let rule = RoutingPolicyRule(
+            family: .inet6, priority: 10000, from: .any(.inet6), table: 254, suppressInterfaceGroup: 7,
+            proto: Ownership.routeProtocol)
         #expect(
             Change.ruleDelete(rule).ipCommand(names: names)
                 == "ip -6 rule del from all lookup main suppress_ifgroup 7 priority 10000")
@@ -567,11 +578,14 @@ struct PlannerTests {
         let link = Link(index: 3, name: "eth1", mac: nil, isUp: false)
         #expect(Change.linkSetGroup(link, group: 0).ipCommand(names: names) == "ip link set dev eth1 group 0")
         #expect(Change.linkSetUp(link).ipCommand(names: names) == "ip link set dev eth1 up")
-        let a = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.5"), length: 24), interfaceIndex: 3)
+        let a = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.5"), length: 24), interfaceIndex: 3, proto: 0)
         #expect(Change.addressAdd(a).ipCommand(names: names) == "ip address add 10.0.1.5/24 dev eth1 proto eniroute")
         #expect(a.description == "10.0.1.5/24 dev #3" && !a.isOwned)
         #expect(
-            Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1")).description
+            Route(
+                destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"),
+                proto: Ownership.routeProtocol
+            ).description
                 == "default via 10.0.1.1 dev #3 table 10001")
     }
 }
@@ -581,7 +595,8 @@ struct RemovalTests {
     @Test func presentLink() throws {
         var observed = try World.afterApply()
         // From DHCP: not eniroute's.
-        observed.addresses.append(InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.99"), length: 24), interfaceIndex: 3))
+        observed.addresses.append(
+            InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.99"), length: 24), interfaceIndex: 3, proto: 0))
         let foreign = RoutingPolicyRule(family: .inet, priority: 9, from: prefix("10.0.1.20"), table: 10001, proto: 0)
         observed.rules.append(foreign)
         let eth1 = try #require(observed.links.first { $0.index == 3 })

@@ -47,7 +47,8 @@ import Testing
 
     @Test(arguments: [UInt32(0), 100, 253, 254, 255])
     func routesInReservedOrLowTablesAreRefused(table: UInt32) {
-        let r = Route(destination: .any(.inet), table: table, outputInterface: 2, gateway: ip("10.0.0.1"))
+        let r = Route(
+            destination: .any(.inet), table: table, outputInterface: 2, gateway: ip("10.0.0.1"), proto: Ownership.routeProtocol)
         #expect(refused(.routeAdd(r)) != nil)
         #expect(refused(.routeReplace(r)) != nil)
         #expect(refused(.routeDelete(main.routes[0])) != nil, "main's default route")
@@ -70,9 +71,11 @@ import Testing
     }
 
     @Test func deletionsOnlyOfWhatTheKernelReported() {
-        let own = Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"))
+        let own = Route(
+            destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"), proto: Ownership.routeProtocol)
         #expect(refused(.routeDelete(own)) != nil)
-        let rule = RoutingPolicyRule(family: .inet, priority: 10002, from: prefix("10.0.1.20/32"), table: 10001)
+        let rule = RoutingPolicyRule(
+            family: .inet, priority: 10002, from: prefix("10.0.1.20/32"), table: 10001, proto: Ownership.routeProtocol)
         #expect(refused(.ruleDelete(rule)) != nil)
         let a = InterfaceAddress(
             prefix: IPPrefix(address: ip("10.0.1.21"), length: 24), interfaceIndex: 3, noPrefixRoute: true, proto: 0xEE)
@@ -90,36 +93,50 @@ import Testing
         let foreign = Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"), proto: 3)
         var observed = main
         observed.routes.append(foreign)
-        let own = Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"))
+        let own = Route(
+            destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"), proto: Ownership.routeProtocol)
         #expect(refused(.routeReplace(own), observed) != nil)
         #expect(refused(.routeReplace(own)) == nil)
     }
 
     @Test(arguments: [UInt32(0), 32766, 32767])
     func rulesAtTheKernelsPrioritiesAreRefused(priority: UInt32) {
-        let rule = RoutingPolicyRule(family: .inet, priority: priority, from: prefix("10.0.1.20/32"), table: 10001)
+        let rule = RoutingPolicyRule(
+            family: .inet, priority: priority, from: prefix("10.0.1.20/32"), table: 10001, proto: Ownership.routeProtocol)
         #expect(refused(.ruleAdd(rule)) != nil)
     }
 
     @Test func rulesIntoMainOnlyAsTheSuppressRule() {
-        let suppress = RoutingPolicyRule(family: .inet, priority: 10000, table: 254, suppressInterfaceGroup: 10000)
+        let suppress = RoutingPolicyRule(
+            family: .inet, priority: 10000, table: 254, suppressInterfaceGroup: 10000, proto: Ownership.routeProtocol)
         #expect(refused(.ruleAdd(suppress)) == nil)
-        let intoMain = RoutingPolicyRule(family: .inet, priority: 10000, from: prefix("10.0.1.20/32"), table: 254)
+        let intoMain = RoutingPolicyRule(
+            family: .inet, priority: 10000, from: prefix("10.0.1.20/32"), table: 254, proto: Ownership.routeProtocol)
         #expect(refused(.ruleAdd(intoMain)) != nil)
-        let intoLocal = RoutingPolicyRule(family: .inet, priority: 10000, table: 255, suppressInterfaceGroup: 10000)
+        let intoLocal = RoutingPolicyRule(
+            family: .inet, priority: 10000, table: 255, suppressInterfaceGroup: 10000, proto: Ownership.routeProtocol)
         #expect(refused(.ruleAdd(intoLocal)) != nil)
-        let notLookup = RoutingPolicyRule(family: .inet, priority: 10002, from: prefix("10.0.1.20/32"), table: 10001, action: 2)
+        let notLookup = RoutingPolicyRule(
+            family: .inet, priority: 10002, from: prefix("10.0.1.20/32"), table: 10001, proto: Ownership.routeProtocol, action: 2)
         #expect(refused(.ruleAdd(notLookup)) != nil)
     }
 
     /// A `from all lookup <ENI table>` rule would send every packet of the host through one ENI.
     @Test func ruleFromAllIntoAnENITableIsRefused() {
-        #expect(refused(.ruleAdd(RoutingPolicyRule(family: .inet, priority: 10002, table: 10001))) != nil)
-        #expect(refused(.ruleAdd(RoutingPolicyRule(family: .inet6, priority: 10002, from: .any(.inet6), table: 10001))) != nil)
+        #expect(
+            refused(.ruleAdd(RoutingPolicyRule(family: .inet, priority: 10002, table: 10001, proto: Ownership.routeProtocol)))
+                != nil)
+        #expect(
+            refused(
+                .ruleAdd(
+                    RoutingPolicyRule(
+                        family: .inet6, priority: 10002, from: .any(.inet6), table: 10001, proto: Ownership.routeProtocol)))
+                != nil)
     }
 
     @Test func linksOnlyENIsAndOnlyEnirouteGroups() {
-        let suppress = RoutingPolicyRule(family: .inet, priority: 10000, table: 254, suppressInterfaceGroup: 10000)
+        let suppress = RoutingPolicyRule(
+            family: .inet, priority: 10000, table: 254, suppressInterfaceGroup: 10000, proto: Ownership.routeProtocol)
         #expect(refused(.linkSetUp(World.docker0)) != nil, "a bridge is not an ENI")
         #expect(refused(.linkSetUp(World.lo)) != nil, "no hardware address")
         #expect(refused(.linkSetUp(Link(index: 77, name: "eth7", mac: World.b.mac, isUp: false))) != nil, "not observed")
@@ -140,8 +157,14 @@ import Testing
 
     /// One refused change stops the batch: the adapter sends nothing of it (tested in the CLI).
     @Test func oneRefusalPerChange() {
-        let ok = Change.routeAdd(Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1")))
-        let bad = Change.routeAdd(Route(destination: .any(.inet), table: 254, outputInterface: 3, gateway: ip("10.0.1.1")))
+        let ok = Change.routeAdd(
+            Route(
+                destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.1.1"),
+                proto: Ownership.routeProtocol))
+        let bad = Change.routeAdd(
+            Route(
+                destination: .any(.inet), table: 254, outputInterface: 3, gateway: ip("10.0.1.1"), proto: Ownership.routeProtocol)
+        )
         let r = ChangeGuard.refusals([ok, bad, ok], observed: main)
         #expect(r.count == 3 && r[0] == nil && r[1] != nil && r[2] == nil)
     }

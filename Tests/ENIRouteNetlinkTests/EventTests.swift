@@ -77,7 +77,8 @@ private final class ScriptedSocket: NetlinkSocket {
 struct EventParsingTests {
     @Test func deletedRule() throws {
         let event = try RouteNetlinkEvent.parse(try message(delRule))
-        let rule = RoutingPolicyRule(family: .inet, priority: 10002, from: prefix("10.0.2.11/32"), table: 10001)
+        let rule = RoutingPolicyRule(
+            family: .inet, priority: 10002, from: prefix("10.0.2.11/32"), table: 10001, proto: Ownership.routeProtocol)
         #expect(event == .ruleDeleted(rule))
     }
 
@@ -95,7 +96,9 @@ struct EventParsingTests {
 
     @Test func deletedRoute() throws {
         let event = try RouteNetlinkEvent.parse(try message(delRoute))
-        let r = Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.2.1"), metric: 0)
+        let r = Route(
+            destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.2.1"), proto: Ownership.routeProtocol,
+            metric: 0)
         #expect(event == .routeDeleted(r))
     }
 
@@ -180,8 +183,11 @@ struct EventKernelTests {
         let address = InterfaceAddress(
             prefix: IPPrefix(address: ip("10.0.2.12"), length: 24), interfaceIndex: veth0.index, noPrefixRoute: true,
             proto: Ownership.addressProtocol)
-        let route = Route(destination: prefix("10.0.2.0/24"), table: 10001, outputInterface: veth0.index, scope: .link)
-        let rule = RoutingPolicyRule(family: .inet, priority: 10002, from: prefix("10.0.2.12/32"), table: 10001)
+        let route = Route(
+            destination: prefix("10.0.2.0/24"), table: 10001, outputInterface: veth0.index, scope: .link,
+            proto: Ownership.routeProtocol)
+        let rule = RoutingPolicyRule(
+            family: .inet, priority: 10002, from: prefix("10.0.2.12/32"), table: 10001, proto: Ownership.routeProtocol)
         try nl.addressAdd(address)
         try nl.routeAdd(route)
         try nl.ruleAdd(rule)
@@ -220,7 +226,9 @@ struct EventKernelTests {
         var small: Int32 = 4096
         _ = setsockopt(listener.fileDescriptor, SOL_SOCKET, SO_RCVBUFFORCE, &small, socklen_t(MemoryLayout<Int32>.size))
         let rules = (0..<400).map { i in
-            RoutingPolicyRule(family: .inet, priority: 20000, from: prefix("10.77.\(i / 250).\(i % 250 + 1)/32"), table: 10001)
+            RoutingPolicyRule(
+                family: .inet, priority: 20000, from: prefix("10.77.\(i / 250).\(i % 250 + 1)/32"), table: 10001,
+                proto: Ownership.routeProtocol)
         }
         let results = nl.apply(rules.map { .ruleAdd($0) })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
@@ -228,7 +236,8 @@ struct EventKernelTests {
         let batch = try reader.readAvailable()
         #expect(batch.overflowed, "400 notifications cannot fit in a 4 KiB buffer")
         #expect(batch.events.count < rules.count)
-        let extra = RoutingPolicyRule(family: .inet, priority: 20001, from: prefix("10.78.0.1/32"), table: 10001)
+        let extra = RoutingPolicyRule(
+            family: .inet, priority: 20001, from: prefix("10.78.0.1/32"), table: 10001, proto: Ownership.routeProtocol)
         try nl.ruleAdd(extra)
         let after = try reader.readAvailable()
         #expect(!after.overflowed)

@@ -129,7 +129,7 @@ struct KernelTests {
         expectKernelError(.ENODEV) { () throws(NetlinkError) in try nl.addressAdd(ghost) }
 
         // A second address in the same subnet is the kernel's secondary of the first (IFA_F_SECONDARY).
-        let second = InterfaceAddress(prefix: IPPrefix(address: ip("10.99.0.6"), length: 24), interfaceIndex: lo.index)
+        let second = InterfaceAddress(prefix: IPPrefix(address: ip("10.99.0.6"), length: 24), interfaceIndex: lo.index, proto: 0)
         try nl.addressAdd(second)
         let listed = try nl.addressList().filter { $0.family == .inet && $0.interfaceIndex == lo.index }
         #expect(listed.first { $0.address == ip("10.99.0.5") }?.isSecondary == false)
@@ -153,10 +153,15 @@ struct KernelTests {
         )
         let subnet = Route(
             destination: prefix("10.99.0.0/24"), table: 10001, outputInterface: lo.index, preferredSource: ip("10.99.0.5"),
-            scope: .link)
-        let gateway = Route(destination: .any(.inet), table: 10001, outputInterface: lo.index, gateway: ip("10.99.0.1"))
-        let v6 = Route(destination: prefix("2001:db8:1::/64"), table: 10001, outputInterface: lo.index)
-        let small = Route(destination: prefix("10.98.0.0/16"), table: 200, outputInterface: lo.index, scope: .link)
+            scope: .link, proto: tag)
+        let gateway = Route(
+            destination: .any(.inet), table: 10001, outputInterface: lo.index, gateway: ip("10.99.0.1"),
+            proto: tag)
+        let v6 = Route(
+            destination: prefix("2001:db8:1::/64"), table: 10001, outputInterface: lo.index, proto: tag)
+        let small = Route(
+            destination: prefix("10.98.0.0/16"), table: 200, outputInterface: lo.index, scope: .link,
+            proto: tag)
         try nl.routeAdd(subnet)
         try nl.routeAdd(gateway)  // the gateway resolves through table 10001's subnet route
         try nl.routeAdd(v6)
@@ -179,11 +184,15 @@ struct KernelTests {
         var ghost = subnet
         ghost.outputInterface = 999
         expectKernelError(.ENODEV) { () throws(NetlinkError) in try nl.routeAdd(ghost) }
-        let unreachable = Route(destination: .any(.inet), table: 10002, outputInterface: lo.index, gateway: ip("192.0.2.1"))
+        let unreachable = Route(
+            destination: .any(.inet), table: 10002, outputInterface: lo.index, gateway: ip("192.0.2.1"),
+            proto: tag)
         expectKernelError(.ENETUNREACH, message: "Nexthop has invalid gateway") { () throws(NetlinkError) in
             try nl.routeAdd(unreachable)
         }
-        let viaLoopback6 = Route(destination: .any(.inet6), table: 10001, outputInterface: lo.index, gateway: ip("fe80::1"))
+        let viaLoopback6 = Route(
+            destination: .any(.inet6), table: 10001, outputInterface: lo.index, gateway: ip("fe80::1"),
+            proto: tag)
         expectKernelError(.EINVAL, message: "Egress device can not be loopback device for this route") {
             () throws(NetlinkError) in
             try nl.routeAdd(viaLoopback6)
@@ -207,12 +216,17 @@ struct KernelTests {
                 RoutingPolicyRule(family: .inet6, priority: 32766, table: 254, proto: 2),
             ])
         let ours = [
-            RoutingPolicyRule(family: .inet, priority: 1000, table: 254, suppressInterfaceGroup: 7),
-            RoutingPolicyRule(family: .inet6, priority: 1000, table: 254, suppressInterfaceGroup: 7),
-            RoutingPolicyRule(family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001),
-            RoutingPolicyRule(family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001),
             RoutingPolicyRule(
-                family: .inet, priority: 10002, from: prefix("10.99.0.0/24"), to: prefix("192.0.2.0/24"), table: 100),
+                family: .inet, priority: 1000, table: 254, suppressInterfaceGroup: 7, proto: tag),
+            RoutingPolicyRule(
+                family: .inet6, priority: 1000, table: 254, suppressInterfaceGroup: 7, proto: tag),
+            RoutingPolicyRule(
+                family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001, proto: tag),
+            RoutingPolicyRule(
+                family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001, proto: tag),
+            RoutingPolicyRule(
+                family: .inet, priority: 10002, from: prefix("10.99.0.0/24"), to: prefix("192.0.2.0/24"), table: 100,
+                proto: tag),
         ]
         for r in ours { try nl.ruleAdd(r) }
         #expect(try nl.ruleList().filter(\.isOwned).sorted() == ours.sorted())
@@ -227,11 +241,16 @@ struct KernelTests {
     @Test func batchWithFailuresInTheMiddle() throws {
         let nl = try PrivateNamespace.netlink()
         let lo = try loopback(nl)
-        let existing = RoutingPolicyRule(family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001)
+        let existing = RoutingPolicyRule(
+            family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001, proto: tag)
         try nl.ruleAdd(existing)
-        let route = Route(destination: prefix("10.99.0.0/24"), table: 10001, outputInterface: lo.index, scope: .link)
-        let rule = RoutingPolicyRule(family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001)
-        let route6 = Route(destination: prefix("2001:db8:1::/64"), table: 10001, outputInterface: lo.index)
+        let route = Route(
+            destination: prefix("10.99.0.0/24"), table: 10001, outputInterface: lo.index, scope: .link,
+            proto: tag)
+        let rule = RoutingPolicyRule(
+            family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001, proto: tag)
+        let route6 = Route(
+            destination: prefix("2001:db8:1::/64"), table: 10001, outputInterface: lo.index, proto: tag)
         let ghost = InterfaceAddress(prefix: prefix("10.99.0.6/32"), interfaceIndex: 999, proto: tag)
         let results = nl.apply([.routeAdd(route), .ruleAdd(existing), .ruleAdd(rule), .addressAdd(ghost), .routeAdd(route6)])
         #expect(results.count == 5)
@@ -260,7 +279,9 @@ struct KernelTests {
 
         let address = InterfaceAddress(
             prefix: prefix("2001:db8::7/128"), interfaceIndex: veth0.index, noPrefixRoute: true, noDAD: true, proto: tag)
-        let gateway = Route(destination: .any(.inet6), table: 10001, outputInterface: veth0.index, gateway: ip("fe80:ec2::1"))
+        let gateway = Route(
+            destination: .any(.inet6), table: 10001, outputInterface: veth0.index, gateway: ip("fe80:ec2::1"),
+            proto: tag)
         let results2 = nl.apply([.addressAdd(address), .routeReplace(gateway)])
         #expect(results2.allSatisfy { (try? $0.get()) != nil }, "\(results2)")
         #expect(try nl.addressList().filter(\.isOwned) == [address])
@@ -278,7 +299,8 @@ struct KernelTests {
         let nl = RTNetlink(socket: sockets[0])
         let watcher = sockets[1]
         try watcher.subscribe(groups: [.link, .ipv4Rule])
-        let rule = RoutingPolicyRule(family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001)
+        let rule = RoutingPolicyRule(
+            family: .inet, priority: 10001, from: prefix("10.99.0.5/32"), table: 10001, proto: tag)
         try nl.ruleAdd(rule)
         // The notification is already queued when the ACK arrives; the wait is on the socket, not a sleep.
         let messages = try NetlinkMessageReader.messages(in: try watcher.receive(timeoutMilliseconds: 5000))

@@ -97,7 +97,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         addresses == [
             InterfaceAddress(
                 prefix: IPPrefix(address: ip("10.0.2.10"), length: 24), interfaceIndex: 3, noPrefixRoute: true, proto: 0xEE),
-            InterfaceAddress(prefix: prefix("2001:db8::5/128"), interfaceIndex: 1, noDAD: true),
+            InterfaceAddress(prefix: prefix("2001:db8::5/128"), interfaceIndex: 1, noDAD: true, proto: 0),
         ])
     #expect(
         socket.sent == [
@@ -219,7 +219,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
             defaultRouteV4,
             Route(
                 destination: prefix("10.0.2.0/24"), table: 10001, outputInterface: 3, preferredSource: ip("10.0.2.10"),
-                scope: .link, metric: 100),
+                scope: .link, proto: Ownership.routeProtocol, metric: 100),
             Route(destination: prefix("2600:1f16:67f:f201::/64"), table: 254, outputInterface: 3, proto: 2, metric: 256),
         ])
 }
@@ -448,7 +448,8 @@ let ackSeq2 = """
     let changes = (0..<1000).map { i in
         Change.ruleAdd(
             RoutingPolicyRule(
-                family: .inet6, priority: UInt32(20000 + i), from: prefix("2001:db8::\(String(i, radix: 16))/128"), table: 10001))
+                family: .inet6, priority: UInt32(20000 + i), from: prefix("2001:db8::\(String(i, radix: 16))/128"), table: 10001,
+                proto: Ownership.routeProtocol))
     }
     let results = RTNetlink(socket: socket, firstSequence: 77).apply(changes)
     #expect(results.count == 1000)

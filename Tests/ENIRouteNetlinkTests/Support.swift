@@ -61,21 +61,28 @@ func ip(_ s: String) -> IPAddress { IPAddress(s)! }
 func prefix(_ s: String) -> IPPrefix { IPPrefix(s)! }
 
 // Objects shared by the fixtures.
-let ruleV4 = RoutingPolicyRule(family: .inet, priority: 10001, from: prefix("10.0.2.10/32"), table: 10001)
-let ruleSuppressV6 = RoutingPolicyRule(family: .inet6, priority: 1000, table: 254, suppressInterfaceGroup: 7)
-let ruleV6 = RoutingPolicyRule(family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001)
+let ruleV4 = RoutingPolicyRule(
+    family: .inet, priority: 10001, from: prefix("10.0.2.10/32"), table: 10001, proto: Ownership.routeProtocol)
+let ruleSuppressV6 = RoutingPolicyRule(
+    family: .inet6, priority: 1000, table: 254, suppressInterfaceGroup: 7, proto: Ownership.routeProtocol)
+let ruleV6 = RoutingPolicyRule(
+    family: .inet6, priority: 10001, from: prefix("2001:db8::5/128"), table: 10001, proto: Ownership.routeProtocol)
 let ruleWithTo = RoutingPolicyRule(
     family: .inet, priority: 500, from: prefix("10.0.0.0/8"), to: prefix("192.168.0.0/16"), table: 100, proto: 0)
-let defaultRouteV4 = Route(destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.2.1"))
+let defaultRouteV4 = Route(
+    destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.2.1"), proto: Ownership.routeProtocol)
 let subnetRouteV4 = Route(
-    destination: prefix("10.0.2.0/24"), table: 10001, outputInterface: 3, preferredSource: ip("10.0.2.10"), scope: .link)
-let defaultRouteV6 = Route(destination: .any(.inet6), table: 10001, outputInterface: 3, gateway: ip("fe80:ec2::1"))
-let onLinkRouteV6 = Route(destination: prefix("2600:1f16:67f:f201::/64"), table: 200, outputInterface: 3)
+    destination: prefix("10.0.2.0/24"), table: 10001, outputInterface: 3, preferredSource: ip("10.0.2.10"), scope: .link,
+    proto: Ownership.routeProtocol)
+let defaultRouteV6 = Route(
+    destination: .any(.inet6), table: 10001, outputInterface: 3, gateway: ip("fe80:ec2::1"), proto: Ownership.routeProtocol)
+let onLinkRouteV6 = Route(
+    destination: prefix("2600:1f16:67f:f201::/64"), table: 200, outputInterface: 3, proto: Ownership.routeProtocol)
 let addressV4 = InterfaceAddress(
     prefix: IPPrefix(address: ip("10.0.2.10"), length: 24), interfaceIndex: 3, noPrefixRoute: true, proto: 0xEE)
 let addressV6 = InterfaceAddress(
     prefix: prefix("2001:db8::5/128"), interfaceIndex: 1, noPrefixRoute: true, noDAD: true, proto: 0xEE)
-let plainAddressV4 = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.3.7"), length: 24), interfaceIndex: 4)
+let plainAddressV4 = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.3.7"), length: 24), interfaceIndex: 4, proto: 0)
 
 /// `ip link add veth0 type veth peer name veth1` (`IFLA_INFO_DATA` holds `VETH_INFO_PEER` = 1 with
 /// the peer's own `ifinfomsg` and name): a link pair for tests in a private namespace.
