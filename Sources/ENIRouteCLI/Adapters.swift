@@ -33,13 +33,11 @@ final class CountingSocket: NetlinkSocket {
     }
 }
 
-/// The kernel over rtnetlink.
+/// The kernel over rtnetlink. Commands reach it through `GuardedKernel`.
 final class NetlinkKernel: KernelPort {
     private let netlink: RTNetlink
     private let counter: CountingSocket
     private var names: [Int32: String] = [:]
-    /// The state the next batch was planned from: `ChangeGuard` judges every batch against it.
-    private var lastObserved: ObservedState?
 
     init() throws {
         counter = CountingSocket(try RouteNetlinkSocket())
@@ -61,7 +59,6 @@ final class NetlinkKernel: KernelPort {
     func observe() throws -> ObservedState {
         let state = try netlink.observe()
         names = Link.names(state.links)
-        lastObserved = state
         return state
     }
 
@@ -71,21 +68,8 @@ final class NetlinkKernel: KernelPort {
         return links
     }
 
-    /// Applies a batch, after `ChangeGuard` has allowed every change of it against the last
-    /// observation; otherwise nothing is sent and every change fails.
     func apply(_ changes: [Change]) -> [ChangeFailure?] {
-        let refusals: [String?] =
-            lastObserved.map { ChangeGuard.refusals(changes, observed: $0) }
-            ?? changes.map { _ in "the kernel's state was not read first" }
-        if refusals.contains(where: { $0 != nil }) {
-            return refusals.map { why in
-                ChangeFailure(
-                    errno: nil,
-                    message: why.map { "refused by the safety guard: \($0); nothing of this batch was sent" }
-                        ?? "not sent: another change of this batch was refused")
-            }
-        }
-        return netlink.apply(changes, interfaceNames: names).map { result in
+        netlink.apply(changes, interfaceNames: names).map { result in
             switch result {
             case .success: return nil
             case .failure(let e): return ChangeFailure(errno: e.errno?.code, message: e.description)
@@ -94,36 +78,14 @@ final class NetlinkKernel: KernelPort {
     }
 }
 
-/// IMDS over HTTP/1.1 on one keep-alive connection.
-final class IMDSMetadata: MetadataPort {
-    private let client: IMDSClient
-    private let fetcher: InstanceMetadataFetcher
-
-    init(configuration: Configuration) throws {
-        do {
-            client = try IMDSClient(configuration: configuration, version: eniRouteVersion)
-        } catch {
-            throw MetadataFailure(message: error.description, temporary: false)
-        }
-        fetcher = InstanceMetadataFetcher(client: client)
+extension InstanceMetadataFetcher {
+    /// IMDS over HTTP/1.1 on one keep-alive connection, as `configuration` and `options` say.
+    static func make(configuration: Configuration, options: MetadataOptions) throws(IMDSError) -> InstanceMetadataFetcher {
+        let client = try IMDSClient(configuration: configuration, version: eniRouteVersion)
+        if let policy = options.retryPolicy { client.retryPolicy = policy }
+        client.log = options.log
+        let fetcher = InstanceMetadataFetcher(client: client)
         if configuration.unmanaged.contains(where: { $0.hasPrefix("eni-") }) { fetcher.additionalKeys = [IMDSKey.interfaceID] }
+        return fetcher
     }
-
-    func fetch(macs: [MACAddress]?) throws -> MetadataSnapshot {
-        do {
-            let r = try fetcher.fetch(macs: macs, waitForReady: true)
-            return MetadataSnapshot(facts: r.facts, pending: r.pending)
-        } catch {
-            if case .invalidFacts(let f) = error { throw f }
-            throw MetadataFailure(message: error.description, temporary: error.isTemporary)
-        }
-    }
-
-    /// Receives one line per retry, token refresh and endpoint switch (never the token).
-    var log: ((String) -> Void)? {
-        get { client.log }
-        set { client.log = newValue }
-    }
-
-    var statistics: (requests: Int, connections: Int) { client.statistics }
 }

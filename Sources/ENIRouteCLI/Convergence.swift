@@ -14,6 +14,18 @@ struct Convergence {
             (e.interfaceName ?? e.mac.description) + (e.table.map { " table \($0)" } ?? "")
         }
     }
+
+    /// The run's summary line, as `apply` and the watcher log it:
+    /// `apply: 3 changes on 2 ENIs (eth0 table 10000, eth1 table 10001), 1 failed`.
+    func summary(verb: String) -> String {
+        let enis = managedSummary
+        var line = "\(verb): "
+        line += applied == 0 && failures.isEmpty ? "no change" : "\(applied) change\(applied == 1 ? "" : "s")"
+        line += " on \(enis.count) ENI\(enis.count == 1 ? "" : "s")"
+        if !enis.isEmpty { line += " (\(enis.joined(separator: ", ")))" }
+        if !failures.isEmpty { line += ", \(failures.count) failed" }
+        return line
+    }
 }
 
 extension Convergence {

@@ -10,6 +10,9 @@ struct CommandContext {
     var logger: Logger
     var environment: Environment
 
+    /// The kernel connection, behind `ChangeGuard`: every command applies through this.
+    func openKernel() throws -> GuardedKernel { GuardedKernel(try environment.makeKernel()) }
+
     /// Takes the run lock that serialises `apply` and `remove` runs (nil when locking is off),
     /// waiting at most twice the IMDS deadline plus 10 s for another run to finish.
     func takeRunLock() throws(RunLockError) -> RunLock? {

@@ -1,7 +1,9 @@
 import ENIRouteCore
+import ENIRouteIMDS
 
 /// The kernel as the commands see it: observe state, apply a batch of changes. The real one speaks
-/// rtnetlink; tests pass a fake.
+/// rtnetlink (`NetlinkKernel`); tests pass an in-memory kernel. Commands get it wrapped in
+/// `GuardedKernel`.
 public protocol KernelPort: AnyObject {
     /// Links, addresses, rules and routes (`ip link; ip addr; ip rule; ip route show table all`).
     func observe() throws -> ObservedState
@@ -14,7 +16,7 @@ public protocol KernelPort: AnyObject {
 }
 
 extension KernelPort {
-    /// Fakes report no traffic.
+    /// By default, no traffic is counted.
     public var statistics: KernelStatistics { KernelStatistics() }
     /// By default, the links of a full observation.
     public func links() throws -> [Link] { try observe().links }
@@ -50,43 +52,23 @@ public struct ChangeFailure: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// What IMDS said, for the ENIs asked about.
-public struct MetadataSnapshot: Sendable {
-    /// The ready ENIs.
-    public var facts: InstanceFacts
-    /// ENIs whose data was not ready by the deadline, with the reason.
-    public var pending: [MACAddress: String]
-    /// Creates a snapshot.
-    public init(facts: InstanceFacts, pending: [MACAddress: String]) {
-        self.facts = facts
-        self.pending = pending
+/// How a command wants its IMDS port: the composition root passes these to
+/// `Environment.makeMetadata`, so the port logs and retries as the command needs.
+public struct MetadataOptions {
+    /// Receives one line per retry, token refresh and endpoint switch (never the token).
+    public var log: (String) -> Void
+    /// Retries of one request; nil keeps the client's default.
+    public var retryPolicy: RetryPolicy?
+    /// Creates options.
+    public init(log: @escaping (String) -> Void, retryPolicy: RetryPolicy? = nil) {
+        self.log = log
+        self.retryPolicy = retryPolicy
     }
 }
 
-/// An IMDS failure as the commands report it.
-public struct MetadataFailure: Error, CustomStringConvertible {
-    /// The sentence to log.
-    public var message: String
-    /// Whether a later retry may succeed (exit 75) rather than a permanent error (exit 1).
-    public var temporary: Bool
-    /// Creates a failure.
-    public init(message: String, temporary: Bool) {
-        self.message = message
-        self.temporary = temporary
-    }
-    public var description: String { message }
-}
-
-/// IMDS as the commands see it.
-public protocol MetadataPort: AnyObject {
-    /// Fetches the ENIs with these MACs (nil: every ENI IMDS lists), waiting for propagation
-    /// within the deadline. Throws `MetadataFailure` or `FactsError`.
-    func fetch(macs: [MACAddress]?) throws -> MetadataSnapshot
-    /// Requests sent and connections opened so far.
-    var statistics: (requests: Int, connections: Int) { get }
-}
-
-/// What the commands need from the outside world; `ENIRoute.main` builds the real one.
+/// What the commands need from the outside world; `ENIRoute.main` builds the real one, tests
+/// build one of doubles. Every command reaches the kernel through `ChangeGuard`
+/// (`CommandContext.openKernel`), whatever `makeKernel` returns.
 public struct Environment {
     /// Environment variables.
     public var variables: [String: String]
@@ -94,10 +76,15 @@ public struct Environment {
     public var sink: any LogSink
     /// Output destination for `plan`/`status` (stdout).
     public var output: any LogSink
-    /// Opens the kernel connection.
+    /// Opens the kernel connection (requests and dumps).
     public var makeKernel: () throws -> any KernelPort
-    /// Opens the IMDS connection for a configuration.
-    public var makeMetadata: (Configuration) throws -> any MetadataPort
+    /// Opens IMDS for a configuration.
+    public var makeMetadata: (Configuration, MetadataOptions) throws(IMDSError) -> any MetadataPort
+    /// Subscribes to the kernel's change notifications and takes the watcher's signals; called by
+    /// `watch` before its first read of the kernel, so that no change falls between.
+    public var makeWatchEvents: () throws -> any WatchEventSource
+    /// Monotonic seconds.
+    public var clock: () -> Double
     /// Reads a file; nil if it does not exist.
     public var readFile: (String) throws -> String?
     /// Path of the run lock; nil disables locking.
@@ -106,14 +93,17 @@ public struct Environment {
     /// Creates an environment.
     public init(
         variables: [String: String], sink: any LogSink, output: any LogSink, makeKernel: @escaping () throws -> any KernelPort,
-        makeMetadata: @escaping (Configuration) throws -> any MetadataPort, readFile: @escaping (String) throws -> String?,
-        lockPath: String?
+        makeMetadata: @escaping (Configuration, MetadataOptions) throws(IMDSError) -> any MetadataPort,
+        makeWatchEvents: @escaping () throws -> any WatchEventSource, clock: @escaping () -> Double,
+        readFile: @escaping (String) throws -> String?, lockPath: String?
     ) {
         self.variables = variables
         self.sink = sink
         self.output = output
         self.makeKernel = makeKernel
         self.makeMetadata = makeMetadata
+        self.makeWatchEvents = makeWatchEvents
+        self.clock = clock
         self.readFile = readFile
         self.lockPath = lockPath
     }

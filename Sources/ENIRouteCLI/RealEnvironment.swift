@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteIMDS
 
 #if canImport(Glibc)
     import Glibc
@@ -14,7 +15,8 @@ extension ENIRoute {
         let env = Environment(
             variables: variables, sink: FileDescriptorSink(fd: 1), output: FileDescriptorSink(fd: 1),
             makeKernel: { try NetlinkKernel() },
-            makeMetadata: { try IMDSMetadata(configuration: $0) },
+            makeMetadata: { (c, o) throws(IMDSError) in try InstanceMetadataFetcher.make(configuration: c, options: o) },
+            makeWatchEvents: { try KernelSignalEvents() }, clock: monotonicSeconds,
             readFile: readTextFile,
             lockPath: variables["ENIROUTE_LOCK"] ?? defaultLockPath)
         return run(arguments: arguments, environment: env)

@@ -16,7 +16,7 @@ enum RemoveCommand {
         let kernel: any KernelPort
         let observed: ObservedState
         do {
-            kernel = try ctx.environment.makeKernel()
+            kernel = try ctx.openKernel()
             observed = try kernel.observe()
         } catch {
             log.error("cannot read the kernel's state: \(error)")

@@ -5,7 +5,7 @@ enum StatusCommand {
     static func run(_ ctx: CommandContext) -> ExitCode {
         let observed: ObservedState
         do {
-            observed = try ctx.environment.makeKernel().observe()
+            observed = try ctx.openKernel().observe()
         } catch {
             ctx.logger.error("cannot read the kernel's state: \(error)")
             return .failure

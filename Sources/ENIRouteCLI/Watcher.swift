@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteIMDS
 import ENIRouteNetlink
 
 /// What the watcher needs from the outside; the real loop passes rtnetlink, IMDS, `flock(2)` and
@@ -7,9 +8,9 @@ struct WatchPorts {
     /// Observes and changes the kernel (the request socket, never the subscribed one).
     var kernel: any KernelPort
     /// IMDS.
-    var metadata: any WatchMetadataPort
+    var metadata: any MetadataPort
     /// Makes a new IMDS port after a reload changed the IMDS settings.
-    var makeMetadata: (Configuration) throws -> any WatchMetadataPort
+    var makeMetadata: (Configuration) throws -> any MetadataPort
     /// Monotonic seconds.
     var clock: () -> Double
     /// Uniform in 0…1 (jitter).
@@ -201,51 +202,41 @@ final class Watcher {
         var temporary: Bool
     }
 
-    private static func failure(_ error: any Error, context: String? = nil) -> Failure {
+    private static func failure(_ error: IMDSError, context: String? = nil) -> Failure {
         let prefix = context.map { "\($0): " } ?? ""
-        if let e = error as? MetadataFailure {
-            return Failure(message: prefix + e.message, level: .warning, temporary: e.temporary)
-        }
-        if let e = error as? FactsError {
+        if case .invalidFacts(let e) = error {
             return Failure(message: prefix + "refusing IMDS data: \(e)", level: .error, temporary: false)
         }
-        return Failure(message: prefix + "\(error)", level: .warning, temporary: true)
+        return Failure(message: prefix + error.description, level: .warning, temporary: error.isTemporary)
     }
 
     /// A full poll: the listing, then per ENI the changeable keys (or everything, for an ENI
     /// seen for the first time). Only successful answers change the facts.
     func poll() {
         pollCount += 1
-        ports.metadata.beginPoll(deadline: pollDeadline)
+        ports.metadata.begin(deadline: pollDeadline)
         var failure: Failure?
-        do {
-            let primary = try primaryMAC ?? ports.metadata.primaryMAC()
-            primaryMAC = primary
-            let macs = try ports.metadata.listMACs()
+        do throws(IMDSError) {
+            if primaryMAC == nil { primaryMAC = try ports.metadata.primaryMAC() }
+            let primary = primaryMAC!
+            let macs = try ports.metadata.macs()
             var newReady = ready
             var newPending: [MACAddress: String] = [:]
             let full = fullReadNextPoll
             for mac in macs {
                 if let known = ready[mac], !full, !reattachedMACs.contains(mac) {
-                    do {
-                        if let updated = try ports.metadata.readAddresses(of: known) {
-                            if let reason = updated.notReadyReason {
-                                failure = failure ?? Failure(message: "\(mac): \(reason)", level: .warning, temporary: true)
-                            } else {
-                                newReady[mac] = updated
-                            }
-                        } else {
-                            failure =
-                                failure
-                                ?? Failure(
-                                    message: "\(mac) is listed but its directory answers 404", level: .warning, temporary: true)
+                    do throws(IMDSError) {
+                        switch try ports.metadata.addressFacts(of: known) {
+                        case .ready(let updated): newReady[mac] = updated
+                        case .notReady(let reason):
+                            failure = failure ?? Failure(message: "\(mac): \(reason)", level: .warning, temporary: true)
                         }
                     } catch {
                         failure = failure ?? Self.failure(error, context: "\(mac)")
                     }
                 } else {
-                    do {
-                        switch try ports.metadata.readENI(mac: mac, isPrimary: mac == primary) {
+                    do throws(IMDSError) {
+                        switch try ports.metadata.eniFacts(mac: mac, isPrimary: mac == primary) {
                         case .ready(let f):
                             newReady[mac] = f
                             reattachedMACs.remove(mac)
@@ -280,13 +271,13 @@ final class Watcher {
     /// Re-reads only the ENIs whose data is still propagating.
     func retryPending() {
         pendingRetryCount += 1
-        ports.metadata.beginPoll(deadline: pollDeadline)
+        ports.metadata.begin(deadline: pollDeadline)
         var failure: Failure?
         var newReady = ready
         var newPending = pending
         for mac in pending.keys.sorted() {
-            do {
-                switch try ports.metadata.readENI(mac: mac, isPrimary: mac == primaryMAC) {
+            do throws(IMDSError) {
+                switch try ports.metadata.eniFacts(mac: mac, isPrimary: mac == primaryMAC) {
                 case .ready(let f):
                     newReady[mac] = f
                     newPending[mac] = nil

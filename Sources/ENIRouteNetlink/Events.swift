@@ -88,8 +88,20 @@ public final class RouteNetlinkEventReader {
         .link, .ipv4Address, .ipv6Address, .ipv4Route, .ipv6Route, .ipv4Rule, .ipv6Rule,
     ]
 
+    /// The descriptor to `poll(2)` for `POLLIN`: the socket's, when this reader opened it; nil
+    /// for a socket given to it.
+    public let fileDescriptor: Int32?
+
     /// Reads from an already subscribed socket (tests pass a scripted one).
-    public init(socket: any NetlinkSocket) { self.socket = socket }
+    public init(socket: any NetlinkSocket) {
+        self.socket = socket
+        fileDescriptor = nil
+    }
+
+    private init(opened: RouteNetlinkSocket) {
+        socket = opened
+        fileDescriptor = opened.fileDescriptor
+    }
 
     /// Opens a `RouteNetlinkSocket` in the calling thread's network namespace and joins `groups`
     /// (`ip monitor`). `receiveBufferSize` bounds how many notifications can queue before the
@@ -99,11 +111,8 @@ public final class RouteNetlinkEventReader {
     ) throws(NetlinkError) {
         let s = try RouteNetlinkSocket(receiveBufferSize: receiveBufferSize)
         try s.subscribe(groups: groups)
-        self.init(socket: s)
+        self.init(opened: s)
     }
-
-    /// The descriptor to `poll(2)` for `POLLIN`, when the socket is a real one.
-    public var fileDescriptor: Int32? { (socket as? RouteNetlinkSocket)?.fileDescriptor }
 
     /// Reads every datagram already queued, without waiting (at most `maximumDatagrams`).
     /// `ENOBUFS` is reported in `overflowed`, not thrown; reading goes on after it, since the

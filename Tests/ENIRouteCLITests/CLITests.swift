@@ -42,7 +42,7 @@ struct ArgumentTests {
     }
 
     @Test func usageErrorExitsTwo() {
-        var h = Harness(twoENIWorld())
+        var h = Harness()
         h.variables = [:]
         #expect(h.run("apply", "--nope") == .usage)
         #expect(h.log.lines.first?.contains("unknown option '--nope'") == true)
@@ -73,7 +73,7 @@ struct LoggingTests {
     }
 
     @Test func journalStreamSelectsPrefixes() {
-        var h = Harness(twoENIWorld())
+        var h = Harness()
         h.variables = ["JOURNAL_STREAM": "8:1234"]
         #expect(h.run("apply") == .success)
         #expect(h.log.lines.allSatisfy { $0.hasPrefix("<") })
@@ -84,7 +84,7 @@ struct LoggingTests {
 @Suite("Commands")
 struct CommandTests {
     @Test func applyConfiguresBothENIsThenNothingChanges() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply") == .success)
         let lines = h.log.lines
         #expect(lines.contains("ip link set dev eth1 up"))
@@ -105,50 +105,53 @@ struct CommandTests {
     }
 
     @Test func applyNamedInterfaceOnlyFetchesItsMAC() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply", "eth1") == .success)
-        #expect(h.metadata.fetched.count == 1)
-        #expect(h.metadata.fetched[0] == [mac1])
+        #expect(h.imds.listings == 0)
+        #expect(h.imds.fullReads == [mac1])
         #expect(!h.kernel.applied.contains { if case .ruleAdd(let r) = $0 { return r.table == 10000 } else { return false } })
     }
 
     @Test func unknownInterfaceIsAnError() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply", "eth9") == .failure)
         #expect(h.log.lines.contains("error: no interface named eth9"))
-        #expect(h.metadata.fetched.isEmpty)
+        #expect(h.imds.begins == 0 && h.imds.primaryReads == 0)
     }
 
     @Test func temporaryIMDSFailureExits75AndChangesNothing() {
-        let h = Harness(twoENIWorld())
-        h.metadata.error = MetadataFailure(message: "deadline of 30 s exceeded", temporary: true)
+        let h = Harness()
+        h.imds.error = .deadlineExceeded(url: "http://imds/latest/meta-data/mac", attempts: 3, last: "HTTP 503")
         #expect(h.run("apply") == .temporary)
         #expect(h.kernel.applied.isEmpty)
-        #expect(h.log.lines.contains("error: IMDS: deadline of 30 s exceeded; nothing changed"))
+        #expect(
+            h.log.lines.contains(
+                "error: IMDS: http://imds/latest/meta-data/mac: IMDS deadline exceeded after 3 attempts (last: HTTP 503); nothing changed"
+            ))
     }
 
     @Test func permanentIMDSFailureExitsOne() {
-        let h = Harness(twoENIWorld())
-        h.metadata.error = MetadataFailure(message: "403 Forbidden", temporary: false)
+        let h = Harness()
+        h.imds.error = .tokenRefused(url: "http://imds/latest/api/token", status: 403)
         #expect(h.run("apply") == .failure)
         #expect(h.kernel.applied.isEmpty)
     }
 
     @Test func invalidDataIsRefusedWholesale() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         // Two ENIs claiming device 1 on card 0: refused before anything is applied.
-        h.metadata.snapshot.facts.enis[0].isPrimary = false
-        h.metadata.snapshot.facts.enis[0].deviceNumber = 1
+        h.imds.enis[mac0]!.isPrimary = false
+        h.imds.enis[mac0]!.deviceNumber = 1
         #expect(h.run("apply") == .failure)
         #expect(h.kernel.applied.isEmpty)
         #expect(h.log.lines.contains { $0.contains("would share table 10001") })
     }
 
     @Test func pendingENIIsLeftAloneAndExit75() {
-        let h = Harness(twoENIWorld())
-        h.metadata.snapshot.facts.enis.removeLast()
-        h.metadata.snapshot.pending = [mac1: "device-number 0 on card 0"]
+        let h = Harness()
+        h.imds.notReady = [mac1: "device-number 0 on card 0"]
         #expect(h.run("apply") == .temporary)
+        #expect(h.clock.now >= 1000 + 30 - h.imds.propagationWait, "waited for it until the deadline")
         #expect(h.log.lines.contains { $0.contains("eth1: IMDS data not ready by the deadline") })
         #expect(
             !h.kernel.applied.contains { if case .addressAdd(let a) = $0 { return a.interfaceIndex == 3 } else { return false } })
@@ -156,7 +159,7 @@ struct CommandTests {
     }
 
     @Test func kernelFailureIsReportedAndExitsOne() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         h.kernel.failOn = { c in
             if case .routeAdd(let r) = c, r.table == 10001, r.destination.isDefault {
                 return ChangeFailure(errno: 101, message: "Network is unreachable (ENETUNREACH)")
@@ -171,8 +174,24 @@ struct CommandTests {
         #expect(h.log.lines.last?.contains("1 failed") == true)
     }
 
+    /// Every command applies through `ChangeGuard`, whatever kernel the environment makes: an
+    /// eniroute-tagged rule at the kernel's own priority 32766 is stale to the planner, which
+    /// deletes it; the guard refuses the batch, so nothing at all is applied and the run fails.
+    @Test func aBatchTheGuardRefusesFailsTheRunAndNothingIsApplied() {
+        let stale = RoutingPolicyRule(family: .inet, priority: 32766, from: IPPrefix("10.0.9.9/32"), table: 10009)
+        let refusal = "refused by the safety guard: deleting a rule at the kernel's priority 32766"
+        for command in ["apply", "watch"] {
+            let h = Harness()
+            h.kernel.state.rules.append(stale)
+            #expect(h.run(command, command == "watch" ? "--once" : "--log-level=notice") == .failure)
+            #expect(h.kernel.applied.isEmpty, "\(command)")
+            #expect(h.log.lines.contains { $0.contains(refusal) }, "\(command)")
+            #expect(h.kernel.state.rules.contains(stale))
+        }
+    }
+
     @Test func planChangesNothingAndPrintsJSON() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("plan", "--json") == .success)
         #expect(h.kernel.applied.isEmpty)
         #expect(h.out.lines.count == 1)
@@ -185,7 +204,7 @@ struct CommandTests {
     }
 
     @Test func removeDeletesOnlyThatENIsObjects() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply") == .success)
         #expect(h.run("remove", "eth1") == .success)
         let s = h.kernel.state
@@ -198,7 +217,7 @@ struct CommandTests {
     }
 
     @Test func removeAfterTheInterfaceIsGone() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply") == .success)
         // The kernel deletes a gone link's addresses and routes; its rules stay behind.
         h.kernel.state.links.removeAll { $0.index == 3 }
@@ -210,7 +229,7 @@ struct CommandTests {
     }
 
     @Test func statusListsOwnedObjects() {
-        let h = Harness(twoENIWorld())
+        let h = Harness()
         #expect(h.run("apply") == .success)
         #expect(h.run("status") == .success)
         #expect(h.out.lines.contains("  eth1\t02:00:00:00:02:0a\tup\ttable 10001"))
@@ -221,16 +240,16 @@ struct CommandTests {
     }
 
     @Test func configurationFileAndOverrides() {
-        var h = Harness(twoENIWorld())
+        var h = Harness()
         h.files = ["/etc/eniroute/eniroute.conf": "table-base = 20000\nrule-priority = 500\n"]
         #expect(h.run("apply") == .success)
         #expect(h.log.lines.contains("ip rule add from 10.0.2.10 lookup 20001 priority 502 proto eniroute"))
-        var bad = Harness(twoENIWorld())
+        var bad = Harness()
         bad.files = ["/etc/eniroute/eniroute.conf": "table-base = 20000\nfrobs = 1\n"]
         #expect(bad.run("apply") == .failure)
         #expect(bad.log.lines.first?.hasPrefix("error: configuration: /etc/eniroute/eniroute.conf:2: frobs: unknown key") == true)
         #expect(bad.kernel.applied.isEmpty)
-        let missing = Harness(twoENIWorld())
+        let missing = Harness()
         #expect(missing.run("apply", "--config", "/nope.conf") == .failure)
         #expect(missing.log.lines.first == "error: configuration: /nope.conf:0: file not found")
     }

@@ -62,13 +62,13 @@ private struct GuardTestError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// The kernel adapter every command applies through refuses a batch that `ChangeGuard` refuses,
+/// The guarded kernel every command applies through refuses a batch that `ChangeGuard` refuses,
 /// and then sends nothing of it (in a private network namespace, with the real kernel).
 @Suite struct SecurityKernelGuardTests {
     @Test func aRefusedBatchSendsNothing() throws {
         let sockets = try GuardNamespace.sockets(2)
         let helper = RTNetlink(socket: sockets[1])
-        let kernel = NetlinkKernel(socket: sockets[0])
+        let kernel = GuardedKernel(NetlinkKernel(socket: sockets[0]))
 
         // Nothing observed yet: nothing can be judged, nothing is sent.
         let early = kernel.apply([.linkSetUp(Link(index: 1, name: "lo", mac: nil, isUp: false))])

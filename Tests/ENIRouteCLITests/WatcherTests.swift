@@ -5,67 +5,11 @@ import Testing
 
 @testable import ENIRouteCLI
 
-/// IMDS for the watcher, in memory: the ENIs it lists, those still propagating, and failures.
-final class FakeWatchMetadata: WatchMetadataPort {
-    var primary: MACAddress
-    var order: [MACAddress]
-    var enis: [MACAddress: ENIFacts]
-    var notReady: [MACAddress: String] = [:]
-    var failEverything = false
-    var failReadsOf: Set<MACAddress> = []
-    private(set) var polls = 0
-    private(set) var listings = 0
-    private(set) var fullReads: [MACAddress] = []
-    private(set) var addressReads: [MACAddress] = []
-
-    init(_ facts: InstanceFacts) {
-        primary = facts.primaryMAC
-        order = facts.enis.map(\.mac)
-        enis = Dictionary(uniqueKeysWithValues: facts.enis.map { ($0.mac, $0) })
-    }
-
-    private func check() throws {
-        if failEverything {
-            throw MetadataFailure(message: "http://imds/: failed after 3 attempts (last: HTTP 500)", temporary: true)
-        }
-    }
-
-    func beginPoll(deadline seconds: Double) { polls += 1 }
-    func primaryMAC() throws -> MACAddress {
-        try check()
-        return primary
-    }
-    func listMACs() throws -> [MACAddress] {
-        try check()
-        listings += 1
-        return order
-    }
-    func readENI(mac: MACAddress, isPrimary: Bool) throws -> ENIReading {
-        try check()
-        fullReads.append(mac)
-        if failReadsOf.contains(mac) { throw MetadataFailure(message: "\(mac): timed out", temporary: true) }
-        if let reason = notReady[mac] { return .notReady(reason) }
-        guard let f = enis[mac] else { return .notReady("not in IMDS yet") }
-        return .ready(f)
-    }
-    func readAddresses(of eni: ENIFacts) throws -> ENIFacts? {
-        try check()
-        addressReads.append(eni.mac)
-        if failReadsOf.contains(eni.mac) { throw MetadataFailure(message: "\(eni.mac): timed out", temporary: true) }
-        return enis[eni.mac]
-    }
-    var statistics: (requests: Int, connections: Int) { (0, 1) }
-}
-
-final class FakeClock {
-    var now = 1000.0
-}
-
 /// A watcher on the seed-000 instance with fakes for everything.
 final class WatchRig {
-    let clock = FakeClock()
+    let clock: FakeClock
     let kernel: FakeKernel
-    let imds: FakeWatchMetadata
+    let imds: FakeIMDS
     let sink = MemorySink()
     var discards = 0
     var lockBusy = false
@@ -75,11 +19,11 @@ final class WatchRig {
     private(set) var watcher: Watcher!
 
     init(interval: Double? = 15) {
-        let (k, m) = twoENIWorld()
-        kernel = k
-        imds = FakeWatchMetadata(m.snapshot.facts)
+        let clock = FakeClock()
+        self.clock = clock
+        (kernel, imds) = twoENIWorld(clock: clock)
         let ports = WatchPorts(
-            kernel: kernel, metadata: imds, makeMetadata: { [unowned self] _ in self.imds },
+            kernel: GuardedKernel(kernel), metadata: imds, makeMetadata: { [unowned self] _ in self.imds },
             clock: { [unowned self] in self.clock.now },
             random: { [unowned self] in self.random },
             lock: { [unowned self] in
@@ -105,6 +49,9 @@ final class WatchRig {
     func hasRule(from a: String) -> Bool { rules.contains { $0.from == IPPrefix(host: IPAddress(a)!) } }
     func hasAddress(_ a: String) -> Bool { kernel.state.addresses.contains { $0.address == IPAddress(a)! } }
 }
+
+/// What the fake IMDS answers while it is down.
+let imdsDown = IMDSError.retriesExhausted(url: "http://imds/", attempts: 3, last: "HTTP 500")
 
 private func relevantEvent() -> RouteNetlinkEventBatch {
     var b = RouteNetlinkEventBatch()
@@ -242,7 +189,7 @@ struct WatcherTests {
         let rig = WatchRig()
         rig.advance(to: 0)
         let before = rig.kernel.state
-        rig.imds.failEverything = true
+        rig.imds.error = imdsDown
         rig.imds.order = []  // what a broken IMDS "says" must never be read
         for t in [15.0, 30, 45, 60] { rig.advance(to: t) }
         #expect(rig.kernel.state == before)
@@ -255,7 +202,7 @@ struct WatcherTests {
         rig.watcher.kernelEvents(relevantEvent())
         rig.advance(to: 61.2)
         #expect(rig.hasRule(from: "10.0.2.10"))
-        rig.imds.failEverything = false
+        rig.imds.error = nil
         rig.imds.order = [mac0, mac1]
         rig.advance(to: 75)
         #expect(rig.watcher.failureStreak == 0)
@@ -462,7 +409,7 @@ struct WatcherTests {
         #expect(ok.watcher.runOnce() == .success)
         #expect(ok.hasRule(from: "10.0.2.11"))
         let failing = WatchRig()
-        failing.imds.failEverything = true
+        failing.imds.error = imdsDown
         #expect(failing.watcher.runOnce() == .temporary)
         #expect(failing.kernel.observeCount == 0)
         let pending = WatchRig()
@@ -476,12 +423,12 @@ struct WatcherTests {
 struct WatcherStartTests {
     @Test func nothingIsConfiguredUntilIMDSAnswersAndItIsAskedOftenMeanwhile() {
         let rig = WatchRig()
-        rig.imds.failEverything = true
+        rig.imds.error = imdsDown
         rig.advance(to: 0)
         #expect(rig.kernel.observeCount == 0)
         #expect(rig.watcher.schedule.nextPoll == 1000 + WatchSchedule.startupRetry)
         #expect(rig.warnings.first?.contains("nothing is configured until IMDS answers") == true)
-        rig.imds.failEverything = false
+        rig.imds.error = nil
         rig.advance(to: WatchSchedule.startupRetry)
         #expect(rig.hasRule(from: "10.0.2.10"))
         #expect(rig.watcher.schedule.nextPoll == 1000 + WatchSchedule.startupRetry + 15)

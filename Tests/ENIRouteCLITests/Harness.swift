@@ -1,0 +1,70 @@
+import ENIRouteCore
+import ENIRouteIMDS
+
+@testable import ENIRouteCLI
+
+let mac0 = MACAddress("02:00:00:00:01:0a")!
+let mac1 = MACAddress("02:00:00:00:02:0a")!
+
+/// The two-ENI instance of seed 000: eth0 10.0.1.10/24 (primary), eth1 10.0.2.10/24.
+func twoENIWorld(clock: FakeClock = FakeClock()) -> (FakeKernel, FakeIMDS) {
+    let links = [
+        Link(index: 1, name: "lo", mac: MACAddress(octets: [0, 0, 0, 0, 0, 0]), isUp: true),
+        Link(index: 2, name: "eth0", mac: mac0, isUp: true),
+        Link(index: 3, name: "eth1", mac: mac1, isUp: false),
+    ]
+    let addresses = [
+        InterfaceAddress(prefix: IPPrefix(address: IPAddress("10.0.1.10")!, length: 24), interfaceIndex: 2, proto: 0)
+    ]
+    let mainRoutes = [
+        Route(destination: .any(.inet), table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.1"), proto: 16)
+    ]
+    let kernel = FakeKernel(ObservedState(links: links, addresses: addresses, rules: [], routes: mainRoutes))
+    let facts = InstanceFacts(
+        primaryMAC: mac0,
+        enis: [
+            ENIFacts(
+                mac: mac0, isPrimary: true, deviceNumber: 0, subnetIPv4: IPPrefix("10.0.1.0/24"),
+                ipv4Addresses: [IPAddress("10.0.1.10")!]),
+            ENIFacts(
+                mac: mac1, isPrimary: false, deviceNumber: 1, subnetIPv4: IPPrefix("10.0.2.0/24"),
+                ipv4Addresses: [IPAddress("10.0.2.10")!, IPAddress("10.0.2.11")!]),
+        ])
+    return (kernel, FakeIMDS(facts, clock: clock))
+}
+
+/// Runs `eniroute` command lines against doubles: the in-memory kernel (behind the guard, as
+/// every command's kernel is), IMDS in memory, a fake clock and scripted watch events.
+struct Harness {
+    let clock: FakeClock
+    let kernel: FakeKernel
+    let imds: FakeIMDS
+    let events: FakeWatchEvents
+    let log = MemorySink()
+    let out = MemorySink()
+    var variables: [String: String] = [:]
+    var files: [String: String] = [:]
+
+    init() {
+        clock = FakeClock()
+        (kernel, imds) = twoENIWorld(clock: clock)
+        events = FakeWatchEvents(clock: clock)
+    }
+
+    /// Another run on the same kernel and IMDS.
+    init(sharing other: Harness) {
+        clock = other.clock
+        kernel = other.kernel
+        imds = other.imds
+        events = other.events
+    }
+
+    func run(_ args: String...) -> ExitCode {
+        let (k, m, e, c) = (kernel, imds, events, clock)
+        let files = self.files
+        let env = Environment(
+            variables: variables, sink: log, output: out, makeKernel: { k }, makeMetadata: { _, _ in m },
+            makeWatchEvents: { e }, clock: { c.now }, readFile: { files[$0] }, lockPath: nil)
+        return ENIRoute.run(arguments: args, environment: env)
+    }
+}
