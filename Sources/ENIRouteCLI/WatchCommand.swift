@@ -70,7 +70,7 @@ struct WatchLoop {
 
     func run() -> ExitCode {
         log.notice(
-            "watch: following IMDS (every \(Watcher.seconds(watcher.interval)), ±10 %) and the kernel's links, addresses, "
+            "watch: following IMDS (every \(WatchSchedule.seconds(watcher.interval)), ±10 %) and the kernel's links, addresses, "
                 + "rules and routes")
         while true {
             let wakeup: WatchWakeup

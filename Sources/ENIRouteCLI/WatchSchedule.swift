@@ -32,6 +32,8 @@ struct WatchSchedule: Equatable {
     private(set) var eventReconcileDue: Double?
     /// Reconcile time set by everything else (IMDS changes, retries, a reload): not debounced.
     private(set) var requestedReconcileDue: Double?
+    /// Since when ENIs have been pending (nil: none is).
+    private(set) var pendingSince: Double?
 
     /// Starts with an IMDS poll due at once.
     init(interval: Double, now: Double) {
@@ -69,6 +71,24 @@ struct WatchSchedule: Equatable {
     /// uniform in 0…1.
     mutating func polled(at now: Double, random: Double) {
         nextPoll = now + interval * (1 + Self.jitter * (2 * min(max(random, 0), 1) - 1))
+    }
+
+    /// After a read at `now`: while ENIs are pending, re-read them after `pendingDelay`; not while
+    /// IMDS fails (`failed`: they wait for the next poll instead of hammering it).
+    mutating func pendingUpdated(anyPending: Bool, now: Double, failed: Bool, random: Double) {
+        guard anyPending else {
+            pendingSince = nil
+            pendingRetryDue = nil
+            return
+        }
+        let since = pendingSince ?? now
+        pendingSince = since
+        pendingRetryDue = failed ? nil : now + pendingDelay(now: now, since: since, random: random)
+    }
+
+    /// `0.4 s` below 10 s, `12 s` from there: durations in log lines.
+    static func seconds(_ s: Double) -> String {
+        s < 10 ? "\(Double(Int(s * 10)) / 10) s" : "\(Int(s.rounded())) s"
     }
 
     /// The delay before re-reading ENIs that have been pending since `since`.

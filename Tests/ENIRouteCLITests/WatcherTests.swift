@@ -195,7 +195,7 @@ struct WatcherTests {
         #expect(rig.kernel.state == before)
         #expect(rig.warnings.count == 1)
         #expect(rig.warnings.first?.contains("nothing is removed") == true)
-        #expect(rig.watcher.failureStreak == 4)
+        #expect(rig.watcher.imdsFailures.count == 4)
         // Drift is still healed from the last good facts while IMDS is down.
         rig.kernel.state.rules.removeAll { $0.from == IPPrefix("10.0.2.10/32") }
         rig.clock.now = 1061
@@ -205,7 +205,7 @@ struct WatcherTests {
         rig.imds.error = nil
         rig.imds.order = [mac0, mac1]
         rig.advance(to: 75)
-        #expect(rig.watcher.failureStreak == 0)
+        #expect(rig.watcher.imdsFailures.count == 0)
         #expect(rig.notices.contains { $0.contains("IMDS: answering again after 4 failed reads") })
         #expect(rig.warnings.count == 1)
         #expect(rig.hasRule(from: "10.0.2.11") && rig.hasAddress("10.0.2.11"))
@@ -256,7 +256,7 @@ struct WatcherTests {
         rig.imds.order.append(mac2)
         rig.imds.notReady[mac2] = "device-number 0 on card 0 for a non-primary ENI"
         rig.advance(to: 0)
-        #expect(rig.watcher.pending[mac2] != nil)
+        #expect(rig.watcher.knowledge.pending[mac2] != nil)
         #expect(!rig.rules.contains { $0.table == 10002 || $0.table == 10000 && $0.from == IPPrefix("10.0.3.10/32") })
         let due = rig.watcher.schedule.pendingRetryDue!
         #expect(due >= 1000.2 && due <= 1000.5)
@@ -311,7 +311,7 @@ struct WatcherTests {
         gone.events = [.linkDeleted(eth1)]
         rig.watcher.kernelEvents(gone)
         rig.advance(to: 2.2)
-        #expect(rig.watcher.reattachedMACs == [mac1])
+        #expect(rig.watcher.knowledge.reattached == [mac1])
         // Re-attached as device 3, a new interface, long before the next poll.
         rig.imds.enis[mac1]!.deviceNumber = 3
         var back = eth1
@@ -331,7 +331,7 @@ struct WatcherTests {
         #expect(rig.kernel.state.routes.filter { $0.table == 10003 }.count == 2)
         #expect(rig.kernel.state.routes.filter { $0.table == 10001 }.isEmpty)
         #expect(rig.notices.contains { $0.contains("re-attached: device 1, card 0 → device 3, card 0") })
-        #expect(rig.watcher.reattachedMACs.isEmpty)
+        #expect(rig.watcher.knowledge.reattached.isEmpty)
     }
 
     @Test func aDownENIIsLeftDownWithItsRules() {
