@@ -3,7 +3,7 @@ import ENIRouteIMDS
 
 /// `eniroute apply [IFACE…]` and `eniroute plan [IFACE…] [--json]`.
 enum ApplyCommand {
-    static func run(_ ctx: CommandContext, dryRun: Bool) -> ExitCode {
+    static func run(_ ctx: CommandContext, dryRun: Bool) -> ExitStatus {
         let started = ctx.environment.clock()
         let lock: RunLock?
         do {
@@ -16,7 +16,7 @@ enum ApplyCommand {
     }
 
     /// The run, under the lock: links → IMDS → plan → apply until the kernel matches.
-    private static func locked(_ ctx: CommandContext, dryRun: Bool, started: Double) -> ExitCode {
+    private static func locked(_ ctx: CommandContext, dryRun: Bool, started: Double) -> ExitStatus {
         let log = ctx.logger
         // Only the links before IMDS (names → MACs); the full state is read once IMDS has answered.
         let kernel: GuardedKernel
@@ -100,7 +100,7 @@ enum ApplyCommand {
     }
 
     /// Logs a failed IMDS read; 75 when a later run may succeed.
-    static func imdsFailed(_ error: IMDSError, log: Logger) -> ExitCode {
+    static func imdsFailed(_ error: IMDSError, log: JournalLog) -> ExitStatus {
         if case .invalidFacts(let f) = error {
             log.error("refusing IMDS data: \(f); nothing changed")
             return .failure

@@ -55,7 +55,7 @@ public struct UsageError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Parses `eniroute`'s arguments (without the program name).
-public enum ArgumentParser {
+public enum Arguments {
     /// Parses arguments. Options may come before or after the command.
     public static func parse(_ args: [String]) throws(UsageError) -> Invocation {
         var command: Invocation.Command?
@@ -88,40 +88,55 @@ public enum ArgumentParser {
             case "--": onlyPositional = true
             case "-h", "--help": command = .help
             case "--version": command = .version
-            case "--json": inv.json = true
-            case "--mac":
-                let v = try value(name)
-                guard let m = MACAddress(v) else { throw UsageError("--mac: not a MAC address: '\(v)'") }
-                inv.mac = m
-            case "--imds-endpoint":
-                let v = try value(name)
-                guard v.hasPrefix("http://") else { throw UsageError("--imds-endpoint: expected an http:// URL, got '\(v)'") }
-                inv.imdsEndpoint = v
-            case "--imds-deadline":
-                let v = try value(name)
-                guard let d = Double(v), d > 0, d <= 3600 else {
-                    throw UsageError("--imds-deadline: expected seconds in 0…3600, got '\(v)'")
-                }
-                inv.imdsDeadline = d
-            case "--config": inv.configPath = try value(name)
-            case "--interval":
-                let v = try value(name)
-                guard let d = Double(v), d >= 1, d <= 86400 else {
-                    throw UsageError("--interval: expected seconds in 1…86400, got '\(v)'")
-                }
-                inv.interval = d
-            case "--once": inv.once = true
-            case "--log-level":
-                let v = try value(name)
-                guard let l = LogLevel(name: v) else {
-                    throw UsageError("--log-level: expected error, warning, notice, info or debug, got '\(v)'")
-                }
-                inv.logLevel = l
-            default: throw UsageError("unknown option '\(a)'")
+            default: try option(name, argument: a, value: { () throws(UsageError) in try value(name) }, into: &inv)
             }
             i += 1
         }
         inv.command = command ?? .help
+        return try checked(inv, positional: positional)
+    }
+
+    /// Sets one option of `inv`; `value` takes the option's value (`--name=value` or the next argument).
+    private static func option(
+        _ name: String, argument: String, value: () throws(UsageError) -> String, into inv: inout Invocation
+    ) throws(UsageError) {
+        switch name {
+        case "--json": inv.json = true
+        case "--once": inv.once = true
+        case "--config": inv.configPath = try value()
+        case "--mac":
+            let v = try value()
+            guard let m = MACAddress(v) else { throw UsageError("--mac: not a MAC address: '\(v)'") }
+            inv.mac = m
+        case "--imds-endpoint":
+            let v = try value()
+            guard v.hasPrefix("http://") else { throw UsageError("--imds-endpoint: expected an http:// URL, got '\(v)'") }
+            inv.imdsEndpoint = v
+        case "--imds-deadline":
+            let v = try value()
+            guard let d = Double(v), d > 0, d <= 3600 else {
+                throw UsageError("--imds-deadline: expected seconds in 0…3600, got '\(v)'")
+            }
+            inv.imdsDeadline = d
+        case "--interval":
+            let v = try value()
+            guard let d = Double(v), d >= 1, d <= 86400 else {
+                throw UsageError("--interval: expected seconds in 1…86400, got '\(v)'")
+            }
+            inv.interval = d
+        case "--log-level":
+            let v = try value()
+            guard let l = LogLevel(name: v) else {
+                throw UsageError("--log-level: expected error, warning, notice, info or debug, got '\(v)'")
+            }
+            inv.logLevel = l
+        default: throw UsageError("unknown option '\(argument)'")
+        }
+    }
+
+    /// Checks the positional arguments and options against the command.
+    private static func checked(_ parsed: Invocation, positional: [String]) throws(UsageError) -> Invocation {
+        var inv = parsed
         switch inv.command {
         case .apply, .plan:
             inv.interfaces = positional

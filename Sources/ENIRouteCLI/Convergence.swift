@@ -33,7 +33,7 @@ extension Convergence {
     /// plans again through `replan`, until nothing is left, a change fails, or `maxRounds` rounds
     /// have passed (another agent racing eniroute). Shared by `apply` and the watcher.
     static func run(
-        _ plan: Plan, kernel: any KernelPort, log: Logger, maxRounds: Int = 3, replan: () throws -> Plan
+        _ plan: Plan, kernel: any KernelPort, log: JournalLog, maxRounds: Int = 3, replan: () throws -> Plan
     ) -> Convergence {
         var result = Convergence(remaining: plan)
         var rounds = 0

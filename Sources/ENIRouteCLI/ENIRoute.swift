@@ -7,8 +7,8 @@ public let eniRouteVersion = "0.1.0"
 struct CommandContext {
     var invocation: Invocation
     var configuration: Configuration
-    var logger: Logger
-    var environment: Environment
+    var logger: JournalLog
+    var environment: CommandEnvironment
 
     /// The kernel connection, behind `ChangeGuard`: every command applies through this.
     func openKernel() throws -> GuardedKernel { GuardedKernel(try environment.makeKernel()) }
@@ -31,52 +31,50 @@ public enum ENIRoute {
     public static let defaultLockPath = "/run/eniroute/lock"
 
     /// Runs one invocation and returns the process exit code.
-    public static func run(arguments: [String], environment env: Environment) -> ExitCode {
+    public static func run(arguments: [String], environment env: CommandEnvironment) -> ExitStatus {
         let journal = env.variables["JOURNAL_STREAM"] != nil
         let invocation: Invocation
         do {
-            invocation = try ArgumentParser.parse(arguments)
+            invocation = try Arguments.parse(arguments)
         } catch {
-            Logger(level: .error, journal: journal, sink: env.sink).error("\(error.message)\nTry 'eniroute --help'.")
+            JournalLog(level: .error, journal: journal, sink: env.sink).error("\(error.message)\nTry 'eniroute --help'.")
             return .usage
         }
         let level = invocation.logLevel ?? env.variables["ENIROUTE_LOG_LEVEL"].flatMap(LogLevel.init(name:)) ?? .notice
-        let logger = Logger(level: level, journal: journal, sink: env.sink)
+        let logger = JournalLog(level: level, journal: journal, sink: env.sink)
+        // Runs a command that needs the configuration, once it is read.
+        func configured(_ command: (CommandContext) -> ExitStatus) -> ExitStatus {
+            do throws(ConfigurationError) {
+                let configuration = try loadConfiguration(invocation: invocation, environment: env)
+                return command(
+                    CommandContext(invocation: invocation, configuration: configuration, logger: logger, environment: env))
+            } catch {
+                logger.error("configuration: \(error)")
+                return .failure
+            }
+        }
         switch invocation.command {
         case .help:
-            for line in ArgumentParser.help.split(separator: "\n", omittingEmptySubsequences: false) {
+            for line in Arguments.help.split(separator: "\n", omittingEmptySubsequences: false) {
                 env.output.write(line: String(line))
             }
             return .success
         case .version:
             env.output.write(line: "eniroute \(eniRouteVersion)")
             return .success
-        default: break
-        }
-        let configuration: Configuration
-        do {
-            configuration = try loadConfiguration(invocation: invocation, environment: env)
-        } catch let e as ConfigurationError {
-            logger.error("configuration: \(e)")
-            return .failure
-        } catch {
-            logger.error("configuration: \(error)")
-            return .failure
-        }
-        let ctx = CommandContext(invocation: invocation, configuration: configuration, logger: logger, environment: env)
-        switch invocation.command {
-        case .apply: return ApplyCommand.run(ctx, dryRun: false)
-        case .plan: return ApplyCommand.run(ctx, dryRun: true)
-        case .remove: return RemoveCommand.run(ctx)
-        case .status: return StatusCommand.run(ctx)
-        case .watch: return WatchCommand.run(ctx)
-        case .help, .version: return .success
+        case .apply: return configured { ApplyCommand.run($0, dryRun: false) }
+        case .plan: return configured { ApplyCommand.run($0, dryRun: true) }
+        case .remove: return configured(RemoveCommand.run)
+        case .status: return configured(StatusCommand.run)
+        case .watch: return configured(WatchCommand.run)
         }
     }
 
     /// Reads the configuration file (explicit `--config` must exist; the default may be absent) and
     /// applies overrides: `--imds-endpoint` > `ENIROUTE_IMDS_ENDPOINT` > file; `--imds-deadline` > file.
-    static func loadConfiguration(invocation: Invocation, environment env: Environment) throws -> Configuration {
+    static func loadConfiguration(
+        invocation: Invocation, environment env: CommandEnvironment
+    ) throws(ConfigurationError) -> Configuration {
         let path = invocation.configPath ?? env.variables["ENIROUTE_CONFIG"] ?? defaultConfigPath
         var c = Configuration()
         if let text = try env.readFile(path) {

@@ -53,7 +53,7 @@ public struct ChangeFailure: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 /// How a command wants its IMDS port: the composition root passes these to
-/// `Environment.makeMetadata`, so the port logs and retries as the command needs.
+/// `CommandEnvironment.makeMetadata`, so the port logs and retries as the command needs.
 public struct MetadataOptions {
     /// Receives one line per retry, token refresh and endpoint switch (never the token).
     public var log: (String) -> Void
@@ -69,7 +69,7 @@ public struct MetadataOptions {
 /// What the commands need from the outside world; `ENIRoute.main` builds the real one, tests
 /// build one of doubles. Every command reaches the kernel through `ChangeGuard`
 /// (`CommandContext.openKernel`), whatever `makeKernel` returns.
-public struct Environment {
+public struct CommandEnvironment {
     /// Environment variables.
     public var variables: [String: String]
     /// Log destination.
@@ -86,7 +86,7 @@ public struct Environment {
     /// Monotonic seconds.
     public var clock: () -> Double
     /// Reads a file; nil if it does not exist.
-    public var readFile: (String) throws -> String?
+    public var readFile: (String) throws(ConfigurationError) -> String?
     /// Path of the run lock; nil disables locking.
     public var lockPath: String?
 
@@ -95,7 +95,7 @@ public struct Environment {
         variables: [String: String], sink: any LogSink, output: any LogSink, makeKernel: @escaping () throws -> any KernelPort,
         makeMetadata: @escaping (Configuration, MetadataOptions) throws(IMDSError) -> any MetadataPort,
         makeWatchEvents: @escaping () throws -> any WatchEventSource, clock: @escaping () -> Double,
-        readFile: @escaping (String) throws -> String?, lockPath: String?
+        readFile: @escaping (String) throws(ConfigurationError) -> String?, lockPath: String?
     ) {
         self.variables = variables
         self.sink = sink
@@ -110,7 +110,7 @@ public struct Environment {
 }
 
 /// Process exit codes (sysexits where one fits).
-public enum ExitCode: Int32, Sendable {
+public enum ExitStatus: Int32, Sendable {
     /// Done, or nothing to do.
     case success = 0
     /// An error; see the log.

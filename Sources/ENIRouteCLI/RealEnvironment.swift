@@ -7,12 +7,12 @@ import ENIRouteIMDS
 
 extension ENIRoute {
     /// Runs eniroute as a process: real kernel, real IMDS, stdout logging. Returns the exit code.
-    public static func main(arguments: [String]) -> ExitCode {
+    public static func main(arguments: [String]) -> ExitStatus {
         signal(SIGPIPE, SIG_IGN)
         var variables = processEnvironment()
         // JOURNAL_STREAM is inherited by children: trust it only if stdout is that very stream.
         if let stream = variables["JOURNAL_STREAM"], !stdoutIsJournal(stream) { variables["JOURNAL_STREAM"] = nil }
-        let env = Environment(
+        let env = CommandEnvironment(
             variables: variables, sink: FileDescriptorSink(fd: 1), output: FileDescriptorSink(fd: 1),
             makeKernel: { try NetlinkKernel() },
             makeMetadata: { (c, o) throws(IMDSError) in try InstanceMetadataFetcher.make(configuration: c, options: o) },
@@ -42,7 +42,7 @@ extension ENIRoute {
     }
 
     /// Reads a whole text file (at most 1 MiB); nil if it does not exist.
-    static func readTextFile(_ path: String) throws -> String? {
+    static func readTextFile(_ path: String) throws(ConfigurationError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }

@@ -1,18 +1,25 @@
 import ENIRouteCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `eniroute remove IFACE|--mac MAC`: removes eniroute's own objects of one ENI, also when its
 /// interface is already gone (udev `remove`). Needs no IMDS: ownership is read from the kernel.
 enum RemoveCommand {
-    static func run(_ ctx: CommandContext) -> ExitCode {
-        let log = ctx.logger
+    static func run(_ ctx: CommandContext) -> ExitStatus {
         let lock: RunLock?
         do {
             lock = try ctx.takeRunLock()
         } catch {
-            log.error("\(error)")
+            ctx.logger.error("\(error)")
             return .temporary
         }
-        defer { _ = lock }
+        return withExtendedLifetime(lock) { locked(ctx) }
+    }
+
+    private static func locked(_ ctx: CommandContext) -> ExitStatus {
+        let log = ctx.logger
         let kernel: any KernelPort
         let observed: ObservedState
         do {
@@ -36,17 +43,13 @@ enum RemoveCommand {
         let plan = Planner.removal(link: link, observed: observed, configuration: ctx.configuration)
         for w in plan.warnings { log.warning(w) }
         var failed = 0
-        if !plan.isEmpty {
-            let results = kernel.apply(plan.changes)
-            for (change, result) in zip(plan.changes, results) {
-                let line = change.ipCommand(names: plan.names)
-                // Already gone is the outcome we want.
-                if let f = result, f.errno != 2 && f.errno != 3 && f.errno != 19 {
-                    failed += 1
-                    log.error("\(line): \(f.message)")
-                } else {
-                    log.notice(line)
-                }
+        for (change, result) in zip(plan.changes, plan.isEmpty ? [] : kernel.apply(plan.changes)) {
+            let line = change.ipCommand(names: plan.names)
+            if let f = result, !isAlreadyGone(f) {
+                failed += 1
+                log.error("\(line): \(f.message)")
+            } else {
+                log.notice(line)
             }
         }
         let n = plan.changes.count - failed
@@ -55,5 +58,13 @@ enum RemoveCommand {
             "remove \(what): " + (plan.isEmpty ? "nothing to remove" : "\(n) change\(n == 1 ? "" : "s")")
                 + (failed > 0 ? ", \(failed) failed" : ""))
         return failed == 0 ? .success : .failure
+    }
+
+    /// Whether the kernel refused a deletion because the object is already gone, the outcome
+    /// `remove` wants: `ENOENT` (a rule), `ESRCH` (a route), `ENODEV` (the link itself),
+    /// `EADDRNOTAVAIL` (an address).
+    static func isAlreadyGone(_ failure: ChangeFailure) -> Bool {
+        guard let errno = failure.errno else { return false }
+        return [ENOENT, ESRCH, ENODEV, EADDRNOTAVAIL].contains(errno)
     }
 }

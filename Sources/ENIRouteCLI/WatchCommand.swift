@@ -7,7 +7,7 @@ import ENIRouteIMDS
 
 /// `eniroute watch [--interval SECONDS] [--once]`: the long-running metadata watcher.
 enum WatchCommand {
-    static func run(_ ctx: CommandContext) -> ExitCode {
+    static func run(_ ctx: CommandContext) -> ExitStatus {
         let log = ctx.logger
         let env = ctx.environment
         let kernel: any KernelPort
@@ -66,9 +66,9 @@ struct WatchLoop {
     let watcher: Watcher
     let events: any WatchEventSource
     let clock: () -> Double
-    let log: Logger
+    let log: JournalLog
 
-    func run() -> ExitCode {
+    func run() -> ExitStatus {
         log.notice(
             "watch: following IMDS (every \(WatchSchedule.seconds(watcher.interval)), ±10 %) and the kernel's links, addresses, "
                 + "rules and routes")

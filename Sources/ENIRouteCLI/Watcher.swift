@@ -23,14 +23,14 @@ final class Watcher {
     private(set) var imdsFailures = IMDSFailureStreak()
     private var backoff = ReconcileBackoff()
     private var ports: WatchPorts
-    let log: Logger
+    let log: JournalLog
     /// Plan warnings of the last pass: each is logged once while it lasts.
     private var lastWarnings: Set<String> = []
     private var lockBusyLogged = false
     /// Changes applied (for the `--once` summary).
     private(set) var changesApplied = 0
 
-    init(configuration: Configuration, intervalOverride: Double?, ports: WatchPorts, logger: Logger) {
+    init(configuration: Configuration, intervalOverride: Double?, ports: WatchPorts, logger: JournalLog) {
         self.configuration = configuration
         self.intervalOverride = intervalOverride
         self.ports = ports
@@ -279,7 +279,7 @@ final class Watcher {
 
     /// `eniroute watch --once`: one IMDS read and one reconcile pass. 0 when everything is
     /// configured, 75 when IMDS failed or an ENI is not ready, 1 on an error.
-    func runOnce() -> ExitCode {
+    func runOnce() -> ExitStatus {
         poll()
         guard knowledge.hasListing else {
             return imdsFailures.lastTemporary ? .temporary : .failure

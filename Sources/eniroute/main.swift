@@ -11,6 +11,6 @@ import ENIRouteCLI
 guard !CommandLine.arguments.isEmpty else {
     let message = "eniroute: cannot read the command line (is /proc mounted?)\n"
     _ = message.withCString { write(2, $0, strlen($0)) }
-    exit(ExitCode.usage.rawValue)
+    exit(ExitStatus.usage.rawValue)
 }
 exit(ENIRoute.main(arguments: Array(CommandLine.arguments.dropFirst())).rawValue)

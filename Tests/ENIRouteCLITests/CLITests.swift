@@ -5,7 +5,7 @@ import Testing
 @Suite("Argument parsing")
 struct ArgumentTests {
     @Test func applyWithInterfacesAndGlobalOptionsAnywhere() throws {
-        let inv = try ArgumentParser.parse([
+        let inv = try Arguments.parse([
             "--log-level", "debug", "apply", "eth1", "--imds-endpoint=http://127.0.0.1:8080", "eth2",
         ])
         #expect(inv.command == .apply)
@@ -15,12 +15,12 @@ struct ArgumentTests {
     }
 
     @Test func removeTakesOneInterfaceOrMac() throws {
-        #expect(try ArgumentParser.parse(["remove", "eth1"]).interfaces == ["eth1"])
-        #expect(try ArgumentParser.parse(["remove", "--mac", "02:00:00:00:02:0A"]).mac == mac1)
-        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove"]) }
-        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "eth1", "eth2"]) }
-        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "eth1", "--mac", "02:00:00:00:02:0a"]) }
-        #expect(throws: UsageError.self) { try ArgumentParser.parse(["remove", "--mac", "zz"]) }
+        #expect(try Arguments.parse(["remove", "eth1"]).interfaces == ["eth1"])
+        #expect(try Arguments.parse(["remove", "--mac", "02:00:00:00:02:0A"]).mac == mac1)
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove"]) }
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove", "eth1", "eth2"]) }
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove", "eth1", "--mac", "02:00:00:00:02:0a"]) }
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove", "--mac", "zz"]) }
     }
 
     @Test func usageErrors() {
@@ -29,16 +29,16 @@ struct ArgumentTests {
             ["status", "eth0"], ["apply", "--json"], ["apply", "--log-level", "loud"], ["apply", "--imds-deadline", "0"],
             ["apply", "--mac", "02:00:00:00:02:0a"],
         ] {
-            #expect(throws: UsageError.self, "\(args)") { try ArgumentParser.parse(args) }
+            #expect(throws: UsageError.self, "\(args)") { try Arguments.parse(args) }
         }
     }
 
     @Test func helpAndVersion() throws {
-        #expect(try ArgumentParser.parse([]).command == .help)
-        #expect(try ArgumentParser.parse(["--help"]).command == .help)
-        #expect(try ArgumentParser.parse(["version"]).command == .version)
-        #expect(try ArgumentParser.parse(["plan", "--json"]).json)
-        #expect(try ArgumentParser.parse(["apply", "--", "--weird-name"]).interfaces == ["--weird-name"])
+        #expect(try Arguments.parse([]).command == .help)
+        #expect(try Arguments.parse(["--help"]).command == .help)
+        #expect(try Arguments.parse(["version"]).command == .version)
+        #expect(try Arguments.parse(["plan", "--json"]).json)
+        #expect(try Arguments.parse(["apply", "--", "--weird-name"]).interfaces == ["--weird-name"])
     }
 
     @Test func usageErrorExitsTwo() {
@@ -54,7 +54,7 @@ struct ArgumentTests {
 struct LoggingTests {
     @Test func journalPrefixesUnderSystemd() {
         let sink = MemorySink()
-        let log = Logger(level: .info, journal: true, sink: sink)
+        let log = JournalLog(level: .info, journal: true, sink: sink)
         log.error("e")
         log.warning("w")
         log.notice("n")
@@ -65,7 +65,7 @@ struct LoggingTests {
 
     @Test func plainOnATerminal() {
         let sink = MemorySink()
-        let log = Logger(level: .notice, journal: false, sink: sink)
+        let log = JournalLog(level: .notice, journal: false, sink: sink)
         log.error("bad\nworse")
         log.notice("fine")
         log.info("hidden")
@@ -226,6 +226,25 @@ struct CommandTests {
         #expect(h.run("remove", "eth1") == .success)
         #expect(!h.kernel.state.rules.contains { $0.table == 10001 })
         #expect(h.kernel.state.rules.contains { $0.table == 10000 })
+    }
+
+    /// An object that vanishes between the read and the delete is what `remove` wants: the kernel
+    /// answers ENOENT (a rule), ESRCH (a route), ENODEV (a link) or EADDRNOTAVAIL (an address).
+    @Test func removeTakesAnObjectThatVanishedMeanwhileAsRemoved() {
+        let h = Harness()
+        #expect(h.run("apply") == .success)
+        h.kernel.failOn = { c in
+            switch c {
+            case .addressDelete: return ChangeFailure(errno: 99, message: "Cannot assign requested address (EADDRNOTAVAIL)")
+            case .routeDelete: return ChangeFailure(errno: 3, message: "No such process (ESRCH)")
+            case .ruleDelete: return ChangeFailure(errno: 2, message: "No such file or directory (ENOENT)")
+            default: return nil
+            }
+        }
+        #expect(h.run("remove", "eth1") == .success)
+        #expect(!h.log.lines.contains { $0.hasPrefix("error: ") }, "\(h.log.lines)")
+        h.kernel.failOn = { _ in ChangeFailure(errno: 1, message: "Operation not permitted (EPERM)") }
+        #expect(h.run("remove", "eth1") == .failure, "any other answer is a failure")
     }
 
     @Test func statusListsOwnedObjects() {

@@ -4,6 +4,12 @@ import ENIRouteNetlink
 
 @testable import ENIRouteCLI
 
+/// Log and output lines in memory.
+final class MemorySink: LogSink {
+    private(set) var lines: [String] = []
+    func write(line: String) { lines.append(line) }
+}
+
 /// Monotonic seconds that move only when a test (or a double waiting on it) moves them.
 final class FakeClock {
     var now = 1000.0

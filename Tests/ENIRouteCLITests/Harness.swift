@@ -59,10 +59,10 @@ struct Harness {
         events = other.events
     }
 
-    func run(_ args: String...) -> ExitCode {
+    func run(_ args: String...) -> ExitStatus {
         let (k, m, e, c) = (kernel, imds, events, clock)
         let files = self.files
-        let env = Environment(
+        let env = CommandEnvironment(
             variables: variables, sink: log, output: out, makeKernel: { k }, makeMetadata: { _, _ in m },
             makeWatchEvents: { e }, clock: { c.now }, readFile: { files[$0] }, lockPath: nil)
         return ENIRoute.run(arguments: args, environment: env)

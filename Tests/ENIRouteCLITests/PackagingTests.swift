@@ -79,7 +79,7 @@ struct PackagingTests {
 
     @Test func everyCommandAndOptionOfTheHelpIsInTheManPage() throws {
         let man = try Self.roffText("packaging/man/eniroute.8")
-        let help = ArgumentParser.help
+        let help = Arguments.help
         let commands = Invocation.Command.allCases.filter { $0 != .help }.map(\.rawValue)
         for command in commands {
             #expect(Self.contains(man, word: command), "command \(command) missing from eniroute(8)")

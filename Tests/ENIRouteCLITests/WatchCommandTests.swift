@@ -11,17 +11,17 @@ import Testing
 @Suite("watch command line")
 struct WatchCommandTests {
     @Test func parsesIntervalAndOnce() throws {
-        let inv = try ArgumentParser.parse(["watch", "--interval", "2", "--once"])
+        let inv = try Arguments.parse(["watch", "--interval", "2", "--once"])
         #expect(inv.command == .watch && inv.interval == 2 && inv.once)
-        #expect(try ArgumentParser.parse(["--interval=30", "watch"]).interval == 30)
-        #expect(try ArgumentParser.parse(["watch"]).interval == nil)
+        #expect(try Arguments.parse(["--interval=30", "watch"]).interval == 30)
+        #expect(try Arguments.parse(["watch"]).interval == nil)
         for args in [
             ["watch", "eth1"], ["watch", "--interval"], ["watch", "--interval", "0"], ["watch", "--interval", "soon"],
             ["apply", "--once"], ["status", "--interval", "5"], ["watch", "--json"],
         ] {
-            #expect(throws: UsageError.self, "\(args)") { try ArgumentParser.parse(args) }
+            #expect(throws: UsageError.self, "\(args)") { try Arguments.parse(args) }
         }
-        #expect(ArgumentParser.help.contains("watch [--interval SECONDS] [--once]"))
+        #expect(Arguments.help.contains("watch [--interval SECONDS] [--once]"))
     }
 
     @Test func onceThroughTheCommandLineWithTestDoubles() {

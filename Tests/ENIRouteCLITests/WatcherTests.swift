@@ -35,7 +35,7 @@ final class WatchRig {
             reloadConfiguration: { [unowned self] in try self.reloaded.get() })
         watcher = Watcher(
             configuration: Configuration(), intervalOverride: interval, ports: ports,
-            logger: Logger(level: .debug, journal: false, sink: sink))
+            logger: JournalLog(level: .debug, journal: false, sink: sink))
     }
 
     func advance(to t: Double) {

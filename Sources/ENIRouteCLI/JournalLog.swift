@@ -54,25 +54,16 @@ public final class FileDescriptorSink: LogSink {
     }
 }
 
-/// Collects lines in memory (tests).
-public final class MemorySink: LogSink {
-    /// The lines written.
-    public private(set) var lines: [String] = []
-    /// Creates an empty sink.
-    public init() {}
-    public func write(line: String) { lines.append(line) }
-}
-
-/// Journald-compatible logger: under systemd (`JOURNAL_STREAM` set) each line starts with its
+/// The log of a run, journald-compatible: under systemd (`JOURNAL_STREAM` set) each line starts with its
 /// `<N>` syslog priority; on a terminal lines are plain, warnings and errors marked in words.
-public final class Logger {
+public final class JournalLog {
     /// The most verbose level written.
-    public var level: LogLevel
+    public let level: LogLevel
     /// Whether `<N>` prefixes are written.
     public let journal: Bool
     private let sink: any LogSink
 
-    /// Creates a logger.
+    /// Creates a log.
     public init(level: LogLevel = .notice, journal: Bool, sink: any LogSink = FileDescriptorSink()) {
         self.level = level
         self.journal = journal
