@@ -178,7 +178,8 @@ struct CommandTests {
     /// eniroute-tagged rule at the kernel's own priority 32766 is stale to the planner, which
     /// deletes it; the guard refuses the batch, so nothing at all is applied and the run fails.
     @Test func aBatchTheGuardRefusesFailsTheRunAndNothingIsApplied() {
-        let stale = RoutingPolicyRule(family: .inet, priority: 32766, from: IPPrefix("10.0.9.9/32"), table: 10009)
+        let stale = RoutingPolicyRule(
+            family: .inet, priority: 32766, from: IPPrefix("10.0.9.9/32"), table: 10009, proto: Ownership.routeProtocol)
         let refusal = "refused by the safety guard: deleting a rule at the kernel's priority 32766"
         for command in ["apply", "watch"] {
             let h = Harness()

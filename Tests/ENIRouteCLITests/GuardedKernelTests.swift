@@ -7,7 +7,10 @@ import Testing
 /// `ChangeGuard` allows all of it against the state last observed through the wrapper.
 @Suite struct GuardedKernelTests {
     private let eth1 = Link(index: 3, name: "eth1", mac: mac1, isUp: false)
-    private var own: Route { Route(destination: IPPrefix("10.0.2.0/24")!, table: 10001, outputInterface: 3, scope: .link) }
+    private var own: Route {
+        Route(
+            destination: IPPrefix("10.0.2.0/24")!, table: 10001, outputInterface: 3, scope: .link, proto: Ownership.routeProtocol)
+    }
 
     @Test func nothingObservedNothingSent() {
         let (kernel, _) = twoENIWorld()
@@ -21,7 +24,8 @@ import Testing
         let (kernel, _) = twoENIWorld()
         let guarded = GuardedKernel(kernel)
         _ = try guarded.observe()
-        let intoMain = Route(destination: IPPrefix("10.8.0.0/24")!, table: 254, outputInterface: 3, scope: .link)
+        let intoMain = Route(
+            destination: IPPrefix("10.8.0.0/24")!, table: 254, outputInterface: 3, scope: .link, proto: Ownership.routeProtocol)
         let refused = guarded.apply([.routeAdd(own), .routeAdd(intoMain)])
         #expect(refused[0]?.message == "not sent: another change of this batch was refused")
         #expect(refused[1]?.message.hasPrefix("refused by the safety guard: route in table 254") == true)

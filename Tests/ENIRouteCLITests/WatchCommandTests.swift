@@ -47,7 +47,8 @@ struct WatchCommandTests {
     /// notification reports, reloads on SIGHUP and stops on SIGTERM, leaving the routing as it is.
     @Test func theEventLoopFollowsTheKernelAndStopsOnSIGTERM() {
         let h = Harness()
-        let lost = RoutingPolicyRule(family: .inet, priority: 10002, from: IPPrefix("10.0.2.11/32"), table: 10001)
+        let lost = RoutingPolicyRule(
+            family: .inet, priority: 10002, from: IPPrefix("10.0.2.11/32"), table: 10001, proto: Ownership.routeProtocol)
         h.events.at(1005) {
             h.kernel.state.rules.removeAll { $0.from == lost.from }
             var batch = RouteNetlinkEventBatch()
