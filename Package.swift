@@ -18,20 +18,30 @@ let package = Package(
         .target(name: "CRTNetlink"),
         // Pure core: models, IMDS text parsing, configuration, planning. No I/O.
         .target(name: "ENIRouteCore", swiftSettings: strict),
+        // System calls written once: Errno, the EINTR retry, socket addresses, the lock file, the
+        // monotonic clock (Glibc only).
+        .target(name: "ENIRouteSystem", dependencies: ["ENIRouteCore"], swiftSettings: strict),
         // rtnetlink: message writer/reader, socket behind a protocol, typed kernel errors.
-        .target(name: "ENIRouteNetlink", dependencies: ["ENIRouteCore", "CRTNetlink"], swiftSettings: strict),
+        .target(name: "ENIRouteNetlink", dependencies: ["ENIRouteCore", "ENIRouteSystem", "CRTNetlink"], swiftSettings: strict),
         // IMDSv2 client over plain HTTP/1.1 on a TCP socket, behind a transport protocol.
-        .target(name: "ENIRouteIMDS", dependencies: ["ENIRouteCore"], swiftSettings: strict),
+        .target(name: "ENIRouteIMDS", dependencies: ["ENIRouteCore", "ENIRouteSystem"], swiftSettings: strict),
         // Argument parsing, commands, logging, locking.
-        .target(name: "ENIRouteCLI", dependencies: ["ENIRouteCore", "ENIRouteNetlink", "ENIRouteIMDS"], swiftSettings: strict),
+        .target(
+            name: "ENIRouteCLI", dependencies: ["ENIRouteCore", "ENIRouteSystem", "ENIRouteNetlink", "ENIRouteIMDS"],
+            swiftSettings: strict),
         .executableTarget(name: "eniroute", dependencies: ["ENIRouteCLI"], swiftSettings: strict),
         // Test-only IMDS simulator (not shipped in the .deb).
-        .target(name: "IMDSSimulator", dependencies: ["ENIRouteCore"], swiftSettings: strict),
+        .target(name: "IMDSSimulator", dependencies: ["ENIRouteCore", "ENIRouteSystem"], swiftSettings: strict),
         .executableTarget(name: "eniroute-imds-sim", dependencies: ["IMDSSimulator"], swiftSettings: strict),
         .testTarget(
             name: "ENIRouteCoreTests", dependencies: ["ENIRouteCore"], resources: [.copy("Golden")], swiftSettings: strict),
-        .testTarget(name: "ENIRouteNetlinkTests", dependencies: ["ENIRouteNetlink", "CRTNetlink"], swiftSettings: strict),
-        .testTarget(name: "ENIRouteIMDSTests", dependencies: ["ENIRouteIMDS", "IMDSSimulator"], swiftSettings: strict),
-        .testTarget(name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "IMDSSimulator"], swiftSettings: strict),
+        .testTarget(name: "ENIRouteSystemTests", dependencies: ["ENIRouteSystem", "ENIRouteCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ENIRouteNetlinkTests", dependencies: ["ENIRouteNetlink", "ENIRouteSystem", "CRTNetlink"], swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ENIRouteIMDSTests", dependencies: ["ENIRouteIMDS", "ENIRouteSystem", "IMDSSimulator"], swiftSettings: strict),
+        .testTarget(
+            name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "ENIRouteSystem", "IMDSSimulator"], swiftSettings: strict),
     ]
 )

@@ -72,7 +72,7 @@ final class NetlinkKernel: KernelPort {
         netlink.apply(changes, interfaceNames: names).map { result in
             switch result {
             case .success: return nil
-            case .failure(let e): return ChangeFailure(errno: e.errno?.code, message: e.description)
+            case .failure(let e): return ChangeFailure(errno: e.errno?.rawValue, message: e.description)
             }
         }
     }

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 /// An IMDSv2 client: fetches a session token once (`PUT /latest/api/token`), sends it with every
 /// `GET`, and refreshes it once when IMDS answers 401. IMDSv1 (no token) is used only when
@@ -186,8 +187,8 @@ public final class IMDSClient {
                 }
                 return .success(response)
             } catch {
-                guard case .connectFailed = error else { return .failure(error) }
-                if firstError == nil { firstError = .connectFailed("\(endpoints[index]): \(error)") }
+                guard case .connectFailed(let why, let e) = error else { return .failure(error) }
+                if firstError == nil { firstError = .connectFailed("\(endpoints[index]): \(why)", errno: e) }
                 log?("IMDS: \(endpoints[index]): \(error)")
             }
         }

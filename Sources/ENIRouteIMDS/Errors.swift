@@ -1,14 +1,16 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 /// A failure of one HTTP exchange, as the transport reports it.
-public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// No connection could be made (refused, unreachable, connect timeout). The client falls over
-    /// to the next endpoint.
-    case connectFailed(String)
+public enum TransportError: Error, ErrnoCarrying, Equatable, Sendable, CustomStringConvertible {
+    /// No connection could be made (refused, unreachable, connect timeout): the call that failed
+    /// (or what happened) and its errno. The client falls over to the next endpoint.
+    case connectFailed(String, errno: Errno? = nil)
     /// The request was sent but no complete response arrived within the timeout.
     case timedOut
-    /// The server closed or reset the connection before the response was complete.
-    case connectionClosed(String)
+    /// The server closed or reset the connection before the response was complete: when, and
+    /// the errno of the failed call if one failed.
+    case connectionClosed(String, errno: Errno? = nil)
     /// The bytes received are not a valid HTTP/1.x response.
     case malformedResponse(String)
     /// The response's headers or body exceed the client's limits.
@@ -16,11 +18,21 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .connectFailed(let why): return "cannot connect: \(why)"
+        case .connectFailed(let why, let e?): return "cannot connect: \(why): \(e)"
+        case .connectFailed(let why, nil): return "cannot connect: \(why)"
         case .timedOut: return "no response within the request timeout"
-        case .connectionClosed(let why): return "connection closed by the server \(why)"
+        case .connectionClosed(let why, let e?): return "connection closed by the server \(why) (\(e))"
+        case .connectionClosed(let why, nil): return "connection closed by the server \(why)"
         case .malformedResponse(let why): return "malformed HTTP response: \(why)"
         case .tooLarge(let why): return "response too large: \(why)"
+        }
+    }
+
+    /// The errno of the failed system call, if one failed.
+    public var errno: Errno? {
+        switch self {
+        case .connectFailed(_, let e), .connectionClosed(_, let e): return e
+        case .timedOut, .malformedResponse, .tooLarge: return nil
         }
     }
 

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 /// Reads the instance's ENIs from IMDS on top of an `IMDSClient`: the real `MetadataPort`.
 ///

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -89,57 +90,33 @@ public final class TCPTransport: IMDSTransport {
     }
 
     private func connect(to endpoint: IMDSEndpoint, deadline: MonotonicInstant) throws(TransportError) {
-        let family = endpoint.address.family == .inet ? AF_INET : AF_INET6
-        let s = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw .connectFailed("socket(): \(errnoText())") }
+        let address = SocketAddress(endpoint.address, port: endpoint.port)
+        let s = socket(
+            address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard s >= 0 else { throw .connectFailed("socket()", errno: .current) }
         var one: Int32 = 1
         _ = setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var rc: Int32
-        switch endpoint.address {
-        case .v4(let a):
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = endpoint.port.bigEndian
-            sin.sin_addr = in_addr(s_addr: a.value.bigEndian)
-            rc = withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        case .v6(let a):
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = endpoint.port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
-                for (i, b) in a.bytes.enumerated() { raw[i] = b }
-            }
-            rc = withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(s, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-        if rc != 0 {
-            guard errno == EINPROGRESS || errno == EINTR else {
-                let why = errnoText()
+        if address.withSockaddr({ Glibc.connect(s, $0, $1) }) != 0 {
+            let e = Errno.current
+            guard e == .inProgress || e == .interrupted else {
                 _ = Glibc.close(s)
-                throw .connectFailed(why)
+                throw .connectFailed("connect()", errno: e)
             }
             switch waitFor(s, events: Int16(POLLOUT), until: deadline) {
             case .ready:
                 var err: Int32 = 0
                 var len = socklen_t(MemoryLayout<Int32>.size)
-                if getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 { err = errno }
+                if getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len) != 0 { err = Glibc.errno }
                 if err != 0 {
                     _ = Glibc.close(s)
-                    throw .connectFailed(String(cString: strerror(err)))
+                    throw .connectFailed("connect()", errno: Errno(err))
                 }
             case .timedOut:
                 _ = Glibc.close(s)
                 throw .connectFailed("no answer within the timeout")
-            case .failed(let why):
+            case .failed(let e):
                 _ = Glibc.close(s)
-                throw .connectFailed(why)
+                throw .connectFailed("poll()", errno: e)
             }
         }
         fd = s
@@ -150,7 +127,7 @@ public final class TCPTransport: IMDSTransport {
     private enum Wait {
         case ready
         case timedOut
-        case failed(String)
+        case failed(Errno)
     }
 
     private func waitFor(_ s: Int32, events: Int16, until deadline: MonotonicInstant) -> Wait {
@@ -159,11 +136,12 @@ public final class TCPTransport: IMDSTransport {
             if left <= 0 { return .timedOut }
             var p = pollfd(fd: s, events: events, revents: 0)
             let ms = Int32(min(left * 1000 + 1, 3_600_000))
-            let n = poll(&p, 1, ms)
-            if n > 0 { return .ready }  // errors and hang-ups show up in the following call
-            if n == 0 { continue }
-            if errno == EINTR { continue }
-            return .failed("poll(): \(errnoText())")
+            do {
+                // Errors and hang-ups show up in the call that follows a ready descriptor.
+                if try retryOnInterrupt({ poll(&p, 1, ms) }) > 0 { return .ready }
+            } catch {
+                return .failed(error)
+            }
         }
     }
 
@@ -172,36 +150,40 @@ public final class TCPTransport: IMDSTransport {
         requestsSent += 1
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
-            }
-            if n > 0 {
-                sent += n
-                continue
-            }
-            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            do {
+                sent += try retryOnInterrupt {
+                    bytes.withUnsafeBytes { raw in Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
+                    }
+                }
+            } catch .wouldBlock {
                 switch waitFor(fd, events: Int16(POLLOUT), until: deadline) {
                 case .ready: continue
                 case .timedOut: return .failed(.timedOut, receivedNothing: true)
-                case .failed(let why): return .failed(.connectionClosed(why), receivedNothing: true)
+                case .failed(let e):
+                    return .failed(.connectionClosed("while waiting to send (poll)", errno: e), receivedNothing: true)
                 }
+            } catch {
+                return .failed(.connectionClosed("while sending the request", errno: error), receivedNothing: true)
             }
-            return .failed(.connectionClosed("while sending the request (\(errnoText()))"), receivedNothing: true)
         }
         var parser = HTTPResponseParser(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n > 0 {
-                do {
-                    if let response = try parser.feed(chunk[0..<n]) {
-                        if !response.keepAlive || parser.leftoverCount > 0 { close() }
-                        return .response(response)
-                    }
-                } catch {
-                    return .failed(error, receivedNothing: false)
+            let n: Int
+            do {
+                n = try retryOnInterrupt { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
+            } catch .wouldBlock {
+                switch waitFor(fd, events: Int16(POLLIN), until: deadline) {
+                case .ready: continue
+                case .timedOut: return .failed(.timedOut, receivedNothing: !parser.hasReceivedBytes)
+                case .failed(let e):
+                    return .failed(
+                        .connectionClosed("while waiting for the response (poll)", errno: e),
+                        receivedNothing: !parser.hasReceivedBytes)
                 }
-                continue
+            } catch {
+                let when = parser.hasReceivedBytes ? "in the middle of the response" : "before sending a response"
+                return .failed(.connectionClosed(when, errno: error), receivedNothing: !parser.hasReceivedBytes)
             }
             if n == 0 {
                 do {
@@ -212,20 +194,14 @@ public final class TCPTransport: IMDSTransport {
                     return .failed(error, receivedNothing: !parser.hasReceivedBytes)
                 }
             }
-            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
-                switch waitFor(fd, events: Int16(POLLIN), until: deadline) {
-                case .ready: continue
-                case .timedOut: return .failed(.timedOut, receivedNothing: !parser.hasReceivedBytes)
-                case .failed(let why): return .failed(.connectionClosed(why), receivedNothing: !parser.hasReceivedBytes)
+            do {
+                if let response = try parser.feed(chunk[0..<n]) {
+                    if !response.keepAlive || parser.leftoverCount > 0 { close() }
+                    return .response(response)
                 }
+            } catch {
+                return .failed(error, receivedNothing: false)
             }
-            let why = errno == ECONNRESET ? "(connection reset)" : "(\(errnoText()))"
-            return .failed(
-                .connectionClosed(
-                    parser.hasReceivedBytes ? "in the middle of the response \(why)" : "before sending a response \(why)"),
-                receivedNothing: !parser.hasReceivedBytes)
         }
     }
 }
-
-func errnoText() -> String { String(cString: strerror(errno)) }

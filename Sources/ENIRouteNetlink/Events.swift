@@ -1,5 +1,6 @@
 import CRTNetlink
 import ENIRouteCore
+import ENIRouteSystem
 
 extension K {
     static let delLink = UInt16(RTM_DELLINK)
@@ -125,7 +126,7 @@ public final class RouteNetlinkEventReader {
                 datagram = try socket.receive(timeoutMilliseconds: 0)
             } catch {
                 if case .timeout = error { return batch }
-                if error.errno == .ENOBUFS {
+                if error.errno == .noBufferSpace {
                     batch.overflowed = true
                     continue
                 }

@@ -1,4 +1,5 @@
 import CRTNetlink
+import ENIRouteSystem
 import Glibc
 
 /// A netlink socket as `RTNetlink` needs it; a protocol so that tests can replay scripted replies.
@@ -46,9 +47,9 @@ public final class RouteNetlinkSocket: NetlinkSocket {
     public init(receiveBufferSize: Int32 = 4 * 1024 * 1024, datagramBufferSize: Int = 64 * 1024) throws(NetlinkError) {
         buffer = Array(repeating: 0, count: max(datagramBufferSize, netlinkHeaderSize))
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
-        guard fd >= 0 else { throw .systemCall(call: "socket(AF_NETLINK)", errno: KernelErrno(errno)) }
+        guard fd >= 0 else { throw .systemCall(call: "socket(AF_NETLINK)", errno: .current) }
         func fail(_ call: String) -> NetlinkError {
-            let e = KernelErrno(errno)
+            let e = Errno.current
             close(fd)
             return .systemCall(call: call, errno: e)
         }
@@ -87,7 +88,7 @@ public final class RouteNetlinkSocket: NetlinkSocket {
             var group = Int32(g.rawValue)
             guard setsockopt(fileDescriptor, K.solNetlink, K.optAddMembership, &group, socklen_t(MemoryLayout<Int32>.size)) == 0
             else {
-                throw .systemCall(call: "setsockopt(NETLINK_ADD_MEMBERSHIP \(g.rawValue))", errno: KernelErrno(errno))
+                throw .systemCall(call: "setsockopt(NETLINK_ADD_MEMBERSHIP \(g.rawValue))", errno: .current)
             }
         }
     }
@@ -96,20 +97,22 @@ public final class RouteNetlinkSocket: NetlinkSocket {
     public func send(_ datagram: [UInt8]) throws(NetlinkError) {
         var kernel = sockaddr_nl()
         kernel.nl_family = sa_family_t(AF_NETLINK)
-        while true {
-            let sent = datagram.withUnsafeBytes { data in
-                withUnsafePointer(to: &kernel) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(fileDescriptor, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+        let sent: Int
+        do {
+            sent = try retryOnInterrupt {
+                datagram.withUnsafeBytes { data in
+                    withUnsafePointer(to: &kernel) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(fileDescriptor, data.baseAddress, data.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                        }
                     }
                 }
             }
-            if sent < 0 && errno == EINTR { continue }
-            guard sent >= 0 else { throw .systemCall(call: "sendto", errno: KernelErrno(errno)) }
-            guard sent == datagram.count else {
-                throw .truncated(operation: "", detail: "sendto sent \(sent) of \(datagram.count) bytes")
-            }
-            return
+        } catch {
+            throw .systemCall(call: "sendto", errno: error)
+        }
+        guard sent == datagram.count else {
+            throw .truncated(operation: "", detail: "sendto sent \(sent) of \(datagram.count) bytes")
         }
     }
 
@@ -118,13 +121,13 @@ public final class RouteNetlinkSocket: NetlinkSocket {
     /// A datagram from a sender other than the kernel is an error (`.portMismatch`).
     public func receive(timeoutMilliseconds: Int32) throws(NetlinkError) -> [UInt8] {
         var poller = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        while true {
-            let ready = poll(&poller, 1, timeoutMilliseconds)
-            if ready < 0 && errno == EINTR { continue }
-            guard ready >= 0 else { throw .systemCall(call: "poll", errno: KernelErrno(errno)) }
-            guard ready > 0 else { throw .timeout(operation: "", milliseconds: timeoutMilliseconds) }
-            break
+        let ready: Int32
+        do {
+            ready = try retryOnInterrupt { poll(&poller, 1, timeoutMilliseconds) }
+        } catch {
+            throw .systemCall(call: "poll", errno: error)
         }
+        guard ready > 0 else { throw .timeout(operation: "", milliseconds: timeoutMilliseconds) }
         let size = try receive(flags: Int32(MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT)).size
         if size > buffer.count { buffer = Array(repeating: 0, count: netlinkAlign(size)) }
         let (received, sender, flags) = try receive(flags: Int32(MSG_DONTWAIT))
@@ -137,24 +140,28 @@ public final class RouteNetlinkSocket: NetlinkSocket {
 
     private func receive(flags: Int32) throws(NetlinkError) -> (size: Int, sender: UInt32, flags: Int32) {
         var from = sockaddr_nl()
-        while true {
-            let result: (Int, Int32) = buffer.withUnsafeMutableBytes { data in
-                withUnsafeMutablePointer(to: &from) { fromPointer in
-                    var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                    return withUnsafeMutablePointer(to: &iov) { iovPointer in
-                        var header = msghdr()
-                        header.msg_name = UnsafeMutableRawPointer(fromPointer)
-                        header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
-                        header.msg_iov = iovPointer
-                        header.msg_iovlen = 1
-                        let n = recvmsg(fileDescriptor, &header, flags)
-                        return (n, header.msg_flags)
+        var messageFlags: Int32 = 0
+        do {
+            let n = try retryOnInterrupt {
+                buffer.withUnsafeMutableBytes { data in
+                    withUnsafeMutablePointer(to: &from) { fromPointer in
+                        var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                        return withUnsafeMutablePointer(to: &iov) { iovPointer in
+                            var header = msghdr()
+                            header.msg_name = UnsafeMutableRawPointer(fromPointer)
+                            header.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+                            header.msg_iov = iovPointer
+                            header.msg_iovlen = 1
+                            let n = recvmsg(fileDescriptor, &header, flags)
+                            messageFlags = header.msg_flags
+                            return n
+                        }
                     }
                 }
             }
-            if result.0 < 0 && errno == EINTR { continue }
-            guard result.0 >= 0 else { throw .systemCall(call: "recvmsg", errno: KernelErrno(errno)) }
-            return (result.0, from.nl_pid, result.1)
+            return (n, from.nl_pid, messageFlags)
+        } catch {
+            throw .systemCall(call: "recvmsg", errno: error)
         }
     }
 }

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 /// rtnetlink operations over a `NetlinkSocket`: dumps of links, addresses, rules and routes, and
 /// changes, singly or in batches. Every request has its own sequence number; every reply is
@@ -106,7 +107,7 @@ public final class RTNetlink {
                             let status = try RTNetlinkMessage.parseStatus(m)
                             if status.error < 0 {
                                 throw NetlinkError.kernel(
-                                    operation: operation, errno: KernelErrno(status.error), message: status.message)
+                                    operation: operation, errno: Errno(status.error), message: status.message)
                             }
                             guard m.type == K.done else {
                                 throw NetlinkError.unexpectedMessage(operation: operation, type: m.type)
@@ -248,7 +249,7 @@ public final class RTNetlink {
                         results[index] =
                             status.error == 0
                             ? .success(())
-                            : .failure(.kernel(operation: operation, errno: KernelErrno(status.error), message: status.message))
+                            : .failure(.kernel(operation: operation, errno: Errno(status.error), message: status.message))
                     }
                 }
             } catch {

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -80,45 +81,21 @@ enum Wire {
 enum Listener {
     /// A listening TCP socket on `address`:`port` and the port it got.
     static func open(_ address: IPAddress, port: UInt16) throws(ScenarioError) -> (Int32, UInt16) {
-        let family = address.family == .inet ? AF_INET : AF_INET6
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ScenarioError("socket(): \(String(cString: strerror(errno)))") }
+        let socketAddress = SocketAddress(address, port: port)
+        let fd = socket(socketAddress.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ScenarioError("socket(): \(Errno.current)") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var storage = sockaddr_in6()
-        var length: socklen_t
-        switch address {
-        case .v4(let a):
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            withUnsafeMutableBytes(of: &storage) { raw in
-                raw.withMemoryRebound(to: sockaddr_in.self) { sin in
-                    sin[0].sin_family = sa_family_t(AF_INET)
-                    sin[0].sin_port = port.bigEndian
-                    sin[0].sin_addr = in_addr(s_addr: a.value.bigEndian)
-                }
-            }
-        case .v6(let a):
+        if address.family == .inet6 {
             _ = setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            storage.sin6_family = sa_family_t(AF_INET6)
-            storage.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &storage.sin6_addr) { raw in
-                for (i, b) in a.bytes.enumerated() { raw[i] = b }
-            }
         }
-        let bound = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        guard bound == 0, listen(fd, 128) == 0 else {
-            let why = String(cString: strerror(errno))
+        do {
+            guard socketAddress.withSockaddr({ bind(fd, $0, $1) }) == 0, listen(fd, 128) == 0 else { throw Errno.current }
+            return (fd, try SocketAddress.local(of: fd).port)
+        } catch {
             close(fd)
-            throw ScenarioError("cannot listen on \(address):\(port): \(why)")
+            throw ScenarioError("cannot listen on \(address):\(port): \(error)")
         }
-        length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, UInt16(bigEndian: storage.sin6_port))  // sin_port and sin6_port share the offset
     }
 }
 

@@ -1,6 +1,7 @@
 import CRTNetlink
 import ENIRouteCore
 import ENIRouteNetlink
+import ENIRouteSystem
 import Foundation
 import Testing
 
@@ -132,7 +133,7 @@ struct EventParsingTests {
     @Test func readerCollectsEventsSkipsGarbageAndReportsOverflow() throws {
         let socket = ScriptedSocket([
             .success(delRule + delLink),
-            .failure(.systemCall(call: "recvmsg", errno: .ENOBUFS)),
+            .failure(.systemCall(call: "recvmsg", errno: .noBufferSpace)),
             .success([0x01, 0x02, 0x03]),  // not even a header
             .success(newNeighbour + delRoute),
         ])
@@ -153,7 +154,7 @@ struct EventParsingTests {
         let many = ScriptedSocket(Array(repeating: .success(delRule), count: 5))
         let batch = try RouteNetlinkEventReader(socket: many).readAvailable(maximumDatagrams: 3)
         #expect(batch.truncated && batch.events.count == 3)
-        let broken = ScriptedSocket([.failure(.systemCall(call: "recvmsg", errno: .EINVAL))])
+        let broken = ScriptedSocket([.failure(.systemCall(call: "recvmsg", errno: .invalidArgument))])
         #expect(throws: NetlinkError.self) { try RouteNetlinkEventReader(socket: broken).readAvailable() }
     }
 }

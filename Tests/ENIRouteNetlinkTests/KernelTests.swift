@@ -1,3 +1,4 @@
+import ENIRouteSystem
 import CRTNetlink
 import ENIRouteCore
 import ENIRouteNetlink
@@ -26,7 +27,7 @@ enum PrivateNamespace {
             guard crt_unshare_network_namespace() == 0 else {
                 let e = errno
                 box.unavailable =
-                    "unshare(CLONE_NEWNET) failed (\(KernelErrno(e))): needs root/CAP_SYS_ADMIN; skipped so the root namespace is never touched"
+                    "unshare(CLONE_NEWNET) failed (\(Errno(e))): needs root/CAP_SYS_ADMIN; skipped so the root namespace is never touched"
                 return
             }
             let after = inode("/proc/thread-self/ns/net")
@@ -71,7 +72,7 @@ private func loopback(_ nl: RTNetlink) throws -> Link {
     return lo
 }
 
-private func expectKernelError(_ errno: KernelErrno, message: String? = nil, _ body: () throws(NetlinkError) -> Void) {
+private func expectKernelError(_ errno: Errno, message: String? = nil, _ body: () throws(NetlinkError) -> Void) {
     do {
         try body()
         Issue.record("expected \(errno.name)")
@@ -98,7 +99,7 @@ struct KernelTests {
         lo.isUp = true
         lo.group = 7
         #expect(try nl.linkList() == [lo])
-        expectKernelError(.ENODEV) { () throws(NetlinkError) in
+        expectKernelError(.noSuchDevice) { () throws(NetlinkError) in
             try nl.linkSetUp(Link(index: 999, name: "ghost", mac: nil, isUp: false))
         }
     }
@@ -117,7 +118,7 @@ struct KernelTests {
         // noprefixroute: no 10.99.0.0/24 route in main.
         #expect(!(try nl.routeList()).contains { $0.destination == prefix("10.99.0.0/24") && $0.table == 254 })
 
-        expectKernelError(.EEXIST) { () throws(NetlinkError) in try nl.addressAdd(a4) }
+        expectKernelError(.fileExists) { () throws(NetlinkError) in try nl.addressAdd(a4) }
         do {
             try nl.addressAdd(a4)
         } catch {
@@ -126,7 +127,7 @@ struct KernelTests {
         }
         var ghost = a4
         ghost.interfaceIndex = 999
-        expectKernelError(.ENODEV) { () throws(NetlinkError) in try nl.addressAdd(ghost) }
+        expectKernelError(.noSuchDevice) { () throws(NetlinkError) in try nl.addressAdd(ghost) }
 
         // A second address in the same subnet is the kernel's secondary of the first (IFA_F_SECONDARY).
         let second = InterfaceAddress(prefix: IPPrefix(address: ip("10.99.0.6"), length: 24), interfaceIndex: lo.index, proto: 0)
@@ -141,7 +142,7 @@ struct KernelTests {
         try nl.addressDelete(a4)
         try nl.addressDelete(a6)
         #expect(try nl.addressList().filter(\.isOwned).isEmpty)
-        expectKernelError(.EADDRNOTAVAIL) { () throws(NetlinkError) in try nl.addressDelete(a4) }
+        expectKernelError(.addressNotAvailable) { () throws(NetlinkError) in try nl.addressDelete(a4) }
     }
 
     @Test func routesAddReplaceDelete() throws {
@@ -169,7 +170,7 @@ struct KernelTests {
         func owned() throws -> [Route] { try nl.routeList().filter(\.isOwned).sorted() }
         #expect(try owned() == [small, subnet, gateway, v6].sorted())
 
-        expectKernelError(.EEXIST) { () throws(NetlinkError) in try nl.routeAdd(gateway) }
+        expectKernelError(.fileExists) { () throws(NetlinkError) in try nl.routeAdd(gateway) }
         var moved = gateway
         moved.gateway = ip("10.99.0.2")
         try nl.routeReplace(moved)
@@ -178,29 +179,29 @@ struct KernelTests {
         // A delete carries eniroute's protocol: a route with another protocol is not touched.
         var foreign = moved
         foreign.proto = 0xEF
-        expectKernelError(.ESRCH) { () throws(NetlinkError) in try nl.routeDelete(foreign) }
+        expectKernelError(.noSuchProcess) { () throws(NetlinkError) in try nl.routeDelete(foreign) }
         #expect(try owned().contains(moved))
 
         var ghost = subnet
         ghost.outputInterface = 999
-        expectKernelError(.ENODEV) { () throws(NetlinkError) in try nl.routeAdd(ghost) }
+        expectKernelError(.noSuchDevice) { () throws(NetlinkError) in try nl.routeAdd(ghost) }
         let unreachable = Route(
             destination: .any(.inet), table: 10002, outputInterface: lo.index, gateway: ip("192.0.2.1"),
             proto: tag)
-        expectKernelError(.ENETUNREACH, message: "Nexthop has invalid gateway") { () throws(NetlinkError) in
+        expectKernelError(.networkUnreachable, message: "Nexthop has invalid gateway") { () throws(NetlinkError) in
             try nl.routeAdd(unreachable)
         }
         let viaLoopback6 = Route(
             destination: .any(.inet6), table: 10001, outputInterface: lo.index, gateway: ip("fe80::1"),
             proto: tag)
-        expectKernelError(.EINVAL, message: "Egress device can not be loopback device for this route") {
+        expectKernelError(.invalidArgument, message: "Egress device can not be loopback device for this route") {
             () throws(NetlinkError) in
             try nl.routeAdd(viaLoopback6)
         }
 
         for r in [moved, subnet, v6, small] { try nl.routeDelete(r) }
         #expect(try owned().isEmpty)
-        expectKernelError(.ESRCH) { () throws(NetlinkError) in try nl.routeDelete(small) }
+        expectKernelError(.noSuchProcess) { () throws(NetlinkError) in try nl.routeDelete(small) }
     }
 
     @Test func rulesAddListDelete() throws {
@@ -232,10 +233,10 @@ struct KernelTests {
         #expect(try nl.ruleList().filter(\.isOwned).sorted() == ours.sorted())
         #expect(try nl.ruleList().filter { !$0.isOwned } == defaults)
 
-        expectKernelError(.EEXIST) { () throws(NetlinkError) in try nl.ruleAdd(ours[2]) }
+        expectKernelError(.fileExists) { () throws(NetlinkError) in try nl.ruleAdd(ours[2]) }
         for r in ours { try nl.ruleDelete(r) }
         #expect(try nl.ruleList() == defaults)
-        expectKernelError(.ENOENT) { () throws(NetlinkError) in try nl.ruleDelete(ours[2]) }
+        expectKernelError(.noSuchFileOrDirectory) { () throws(NetlinkError) in try nl.ruleDelete(ours[2]) }
     }
 
     @Test func batchWithFailuresInTheMiddle() throws {
@@ -255,10 +256,10 @@ struct KernelTests {
         let results = nl.apply([.routeAdd(route), .ruleAdd(existing), .ruleAdd(rule), .addressAdd(ghost), .routeAdd(route6)])
         #expect(results.count == 5)
         #expect((try? results[0].get()) != nil)
-        #expect(results[1].errorValue?.errno == .EEXIST)
+        #expect(results[1].errorValue?.errno == .fileExists)
         #expect(results[1].errorValue?.operation == "rule add from 10.99.0.5 lookup 10001 priority 10001 proto eniroute")
         #expect((try? results[2].get()) != nil)
-        #expect(results[3].errorValue?.errno == .ENODEV)
+        #expect(results[3].errorValue?.errno == .noSuchDevice)
         #expect((try? results[4].get()) != nil)
         #expect(try nl.routeList().filter(\.isOwned).sorted() == [route, route6].sorted())
         #expect(try nl.ruleList().filter(\.isOwned).sorted() == [existing, rule].sorted())

@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteNetlink
+import ENIRouteSystem
 import Testing
 
 // Hand-written kernel replies for a socket whose port id is 4242 (0x1092).
@@ -263,12 +264,12 @@ extension String {
     let netlink = RTNetlink(socket: socket)
     #expect(
         throws: NetlinkError.kernel(
-            operation: "rule add from 10.0.2.10 lookup 10001 priority 10001 proto eniroute", errno: .EEXIST, message: nil)
+            operation: "rule add from 10.0.2.10 lookup 10001 priority 10001 proto eniroute", errno: .fileExists, message: nil)
     ) {
         try netlink.ruleAdd(ruleV4)
     }
     #expect(socket.sent == [RTNetlinkMessage.ruleAdd(ruleV4, sequence: 1)])
-    let error = NetlinkError.kernel(operation: "rule add from 10.0.2.10 lookup 10001", errno: .EEXIST, message: nil)
+    let error = NetlinkError.kernel(operation: "rule add from 10.0.2.10 lookup 10001", errno: .fileExists, message: nil)
     #expect(error.description == "rule add from 10.0.2.10 lookup 10001: File exists (EEXIST)")
 }
 
@@ -290,7 +291,7 @@ extension String {
         try netlink.routeAdd(defaultRouteV4)
         Issue.record("expected a NACK")
     } catch {
-        #expect(error.errno == .ENETUNREACH)
+        #expect(error.errno == .networkUnreachable)
         #expect(
             error.description
                 == "route add default via 10.0.2.1 dev #3 table 10001 proto eniroute: Network is unreachable (ENETUNREACH); kernel: Nexthop has invalid gateway"
@@ -393,7 +394,7 @@ let ackSeq2 = """
         1c 00 00 00 1a 00 01 03 02 00 00 00 00 00 00 00  // the request's header
         """
     let netlink = RTNetlink(socket: FakeSocket(replies: [hex(doneSeq1), hex(refused)]))
-    #expect(throws: NetlinkError.kernel(operation: "-6 route show table all", errno: .EAFNOSUPPORT, message: nil)) {
+    #expect(throws: NetlinkError.kernel(operation: "-6 route show table all", errno: .addressFamilyNotSupported, message: nil)) {
         try netlink.routeList()
     }
 }
@@ -416,7 +417,8 @@ let ackSeq2 = """
     #expect(results.count == 3)
     #expect((try? results[0].get()) != nil)
     #expect(
-        results[1].errorValue == .kernel(operation: RTNetlinkMessage.operationName(for: changes[1]), errno: .EEXIST, message: nil)
+        results[1].errorValue
+            == .kernel(operation: RTNetlinkMessage.operationName(for: changes[1]), errno: .fileExists, message: nil)
     )
     #expect((try? results[2].get()) != nil)
     // One datagram with all three requests.
@@ -548,13 +550,16 @@ extension Result {
     #expect(parsed > 100)  // the mutations left enough valid framing to reach the parsers
 }
 
-@Test func errnoNamesAndMessages() {
-    #expect(KernelErrno.EEXIST.description == "File exists (EEXIST)")
-    #expect(KernelErrno(-19) == .ENODEV)
-    #expect(KernelErrno.ENODEV.description == "No such device (ENODEV)")
-    #expect(KernelErrno(200).name == "errno 200")
+@Test func netlinkErrorsCarryTheirErrno() {
+    do {
+        throw NetlinkError.kernel(operation: "rule add", errno: .fileExists, message: nil)
+    } catch Errno.fileExists {
+        // matched through ErrnoCarrying
+    } catch {
+        Issue.record("not matched by catch Errno.fileExists: \(error)")
+    }
     #expect(
-        NetlinkError.systemCall(call: "bind(AF_NETLINK)", errno: .EPERM).description
+        NetlinkError.systemCall(call: "bind(AF_NETLINK)", errno: .notPermitted).description
             == "bind(AF_NETLINK): Operation not permitted (EPERM)")
 }
 
