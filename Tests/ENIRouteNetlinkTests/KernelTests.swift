@@ -1,7 +1,7 @@
-import ENIRouteSystem
 import CRTNetlink
 import ENIRouteCore
 import ENIRouteNetlink
+import ENIRouteSystem
 import Foundation
 import Testing
 
