@@ -10,7 +10,7 @@ struct Convergence {
     var remaining: Plan
     /// ENIs of the last plan that eniroute manages, as `eth1 table 10001`.
     var managedSummary: [String] {
-        remaining.enis.filter { $0.state == "managed" }.map { e in
+        remaining.enis.filter { $0.state == .managed }.map { e in
             (e.interfaceName ?? e.mac.description) + (e.table.map { " table \($0)" } ?? "")
         }
     }

@@ -17,7 +17,7 @@ enum PlanOutput {
                 .object([
                     ("mac", .string(e.mac.description)), ("interface", e.interfaceName.map { .string($0) } ?? .null),
                     ("table", e.table.map { .int(Int64($0)) } ?? .null), ("primary", .bool(e.isPrimary)),
-                    ("state", .string(e.state)),
+                    ("state", .string(e.state.rawValue)),
                 ])
             })
         let pend = JSONValue.array(

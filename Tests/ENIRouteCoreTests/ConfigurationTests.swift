@@ -221,7 +221,7 @@ struct TableTests {
         // The fresh ENI is left alone (never given table 10000); the primary is planned as usual.
         let p = try Planner.plan(
             facts: instance([primary, fresh]), observed: observed, configuration: Configuration(), scope: .all(pending: []))
-        #expect(p.enis.map(\.state) == ["managed", "not ready"])
+        #expect(p.enis.map(\.state.rawValue) == ["managed", "not ready"])
         #expect(
             !p.changes.contains { c in
                 switch c {

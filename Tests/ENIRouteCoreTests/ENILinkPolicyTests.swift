@@ -55,10 +55,10 @@ struct ENILinkPolicyTests {
                 scope: .all(pending: []), options: PlanOptions(linkPolicy: policy))
         }
         let shipped = try plan(Self.shipped)
-        #expect(shipped.enis.map(\.state) == ["managed", "absent"])
+        #expect(shipped.enis.map(\.state.rawValue) == ["managed", "absent"])
         #expect(!shipped.changes.contains { touches($0, link: 3, table: 10001) })
         let harness = try plan(Self.harness)
-        #expect(harness.enis.map(\.state) == ["managed", "managed"])
+        #expect(harness.enis.map(\.state.rawValue) == ["managed", "managed"])
         #expect(harness.changes.contains(.linkSetUp(Self.veth)))
     }
 

@@ -269,7 +269,7 @@ struct GoldenPlanTests {
             #expect(
                 again.warnings.allSatisfy { $0.contains("IMDS data not ready") }, "\(instance.testDescription): \(again.warnings)"
             )
-            let managed = Set(again.enis.filter { $0.state == "managed" }.compactMap(\.interfaceName))
+            let managed = Set(again.enis.filter { $0.state == .managed }.compactMap(\.interfaceName))
             #expect(
                 after.links.filter { managed.contains($0.name) }.allSatisfy { $0.isUp && $0.group == 10000 },
                 "\(instance.testDescription)")

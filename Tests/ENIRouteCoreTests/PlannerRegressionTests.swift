@@ -24,7 +24,7 @@ struct PlannerRegressionTests {
         var observed = try World.afterApply([World.a, World.b])
         observed.links.append(Link(index: 12, name: "eth9", mac: World.b.mac, isUp: true))
         let p = try plan([World.a, World.b], observed)
-        #expect(p.enis.map(\.state) == ["managed", "ambiguous"])
+        #expect(p.enis.map(\.state.rawValue) == ["managed", "ambiguous"])
         #expect(!p.changes.contains { touches($0, link: 3, table: 10001) }, "\(commands(p))")
     }
 
@@ -181,7 +181,7 @@ extension PlannerRegressionTests {
             facts: InstanceFacts(primaryMAC: World.a.mac, enis: [World.a, World.b]), observed: observed,
             configuration: Configuration(), scope: .all(pending: []), options: PlanOptions(leaveDownENIsAlone: true))
         #expect(watch.changes.isEmpty, "\(commands(watch))")
-        #expect(watch.enis.map(\.state) == ["managed", "down"])
+        #expect(watch.enis.map(\.state.rawValue) == ["managed", "down"])
         let apply = try plan([World.a, World.b], observed)
         #expect(commands(apply).first == "ip link set dev eth1 up")
         #expect(apply.changes.contains { if case .routeAdd(let r) = $0 { r.outputInterface == 3 } else { false } })

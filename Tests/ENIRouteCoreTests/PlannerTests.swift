@@ -68,7 +68,7 @@ struct PlannerTests {
     @Test func fullPlanForAFreshInstance() throws {
         let p = try plan([World.a, World.b, World.c], World.fresh)
         #expect(p.warnings.isEmpty)
-        #expect(p.enis.map(\.state) == ["managed", "managed", "managed"])
+        #expect(p.enis.map(\.state.rawValue) == ["managed", "managed", "managed"])
         #expect(p.enis.map(\.table) == [10000, 10001, 10002])
         #expect(p.enis.map(\.interfaceName) == ["eth0", "eth1", "eth2"])
         #expect(
@@ -394,7 +394,7 @@ struct PlannerTests {
         config.unmanaged = [entry]
         // On a fresh kernel: B's link stays down and gets nothing.
         let p = try plan([World.a, World.b, World.c], World.fresh, config)
-        #expect(p.enis.first { $0.mac == World.b.mac }?.state == "unmanaged")
+        #expect(p.enis.first { $0.mac == World.b.mac }?.state.rawValue == "unmanaged")
         #expect(p.enis.first { $0.mac == World.b.mac }?.table == nil)
         #expect(!p.changes.contains { touches($0, link: 3, table: 10001) })
         #expect(p.changes.contains { touches($0, link: 4, table: 10002) })
@@ -478,7 +478,7 @@ struct PlannerTests {
         observed.links.append(Link(index: 11, name: "eth1.5", mac: World.b.mac, isUp: true, kind: "vlan"))
         observed.links.removeAll { $0.index == 4 }  // C has no interface (yet)
         let p = try plan([World.a, World.b, World.c], observed)
-        #expect(p.enis.map(\.state) == ["managed", "managed", "absent"])
+        #expect(p.enis.map(\.state.rawValue) == ["managed", "managed", "absent"])
         #expect(p.enis.map(\.interfaceName) == ["eth0", "eth1", nil])
         #expect(!p.changes.contains { touches($0, link: 10) || touches($0, link: 11) || touches($0, table: 10002) })
         #expect(p.warnings.isEmpty)
@@ -488,7 +488,7 @@ struct PlannerTests {
         var observed = World.fresh
         observed.links.append(Link(index: 12, name: "eth9", mac: World.b.mac, isUp: false))
         let p = try plan([World.a, World.b], observed)
-        #expect(p.enis.map(\.state) == ["managed", "ambiguous"])
+        #expect(p.enis.map(\.state.rawValue) == ["managed", "ambiguous"])
         #expect(p.warnings.count == 1 && p.warnings[0].contains("several interfaces"))
         #expect(!p.changes.contains { touches($0, link: 3, table: 10001) || touches($0, link: 12) })
     }
@@ -619,7 +619,7 @@ struct RemovalTests {
                 "ip -6 address del 2600:1:0:1::b/128 dev eth1",
             ])
         #expect(p.changes.map(\.phase) == p.changes.map(\.phase).sorted())
-        #expect(p.enis.map(\.state) == ["removed"] && p.enis.first?.table == 10001)
+        #expect(p.enis.map(\.state.rawValue) == ["removed"] && p.enis.first?.table == 10001)
         var kernel = KernelSimulator(observed)
         try kernel.apply(p.changes)
         #expect(kernel.state.rules.contains(foreign))
