@@ -57,8 +57,10 @@ demo: deps testing
 	$(TESTING_ENV) scripts/demo.sh
 
 ## The Debian package: .build/deb/eniroute_<version>_<arch>.deb (dpkg-buildpackage -b, debhelper).
+## ARCH=arm64: cross-built with Debian's swiftlang in a cached sid chroot against a Debian 12
+## arm64 sysroot (packaging/cross/; root; ~3 min the first time, then about a minute).
 deb: deps
-	packaging/build-deb.sh
+	ENIROUTE_DEB_ARCH=$(ARCH) packaging/build-deb.sh
 
 ## Package checks (root): lintian (bookworm's; trixie's in a trixie root cached under
 ## .build/package-cache/, ~1-2 min the first time), contents, udev rules (udevadm verify, udev 254), man pages vs
