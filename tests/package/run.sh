@@ -8,6 +8,7 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib.sh"
 source "$here/check-deb.sh"
+source "$here/check-deb-arm64.sh"
 source "$here/check-udev.sh"
 source "$here/check-man.sh"
 source "$here/check-install.sh"
@@ -21,6 +22,8 @@ trap pkg_cleanup EXIT
 started=$(date +%s%N)
 section ".deb contents"
 check_deb
+section "arm64 package (only when built)"
+check_deb_arm64
 section "udev rules"
 check_udev
 section "man pages and completion"
