@@ -1,6 +1,7 @@
 import ENIRouteCore
 import ENIRouteIMDS
 import ENIRouteNetlink
+import ENIRouteSystem
 
 /// A socket that counts what crosses it (for the summary and the benchmark).
 final class CountingSocket: NetlinkSocket {
@@ -72,7 +73,7 @@ final class NetlinkKernel: KernelPort {
         netlink.apply(changes, interfaceNames: names).map { result in
             switch result {
             case .success: return nil
-            case .failure(let e): return ChangeFailure(errno: e.errno?.rawValue, message: e.description)
+            case .failure(let e): return ChangeFailure(errno: e.errno, message: e.description)
             }
         }
     }

@@ -1,3 +1,5 @@
+import ENIRouteSystem
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -46,9 +48,10 @@ public final class FileDescriptorSink: LogSink {
         bytes.append(10)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
+            guard
+                let n = try? retryOnInterrupt({ bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } }),
+                n > 0
+            else { return }
             offset += n
         }
     }

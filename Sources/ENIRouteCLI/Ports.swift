@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteIMDS
+import ENIRouteSystem
 
 /// The kernel as the commands see it: observe state, apply a batch of changes. The real one speaks
 /// rtnetlink (`NetlinkKernel`); tests pass an in-memory kernel. Commands get it wrapped in
@@ -41,11 +42,11 @@ public struct KernelStatistics: Sendable, Equatable {
 /// Why one change failed.
 public struct ChangeFailure: Error, Equatable, Sendable, CustomStringConvertible {
     /// The kernel's errno, when the kernel refused it.
-    public var errno: Int32?
+    public var errno: Errno?
     /// One-line explanation.
     public var message: String
     /// Creates a failure.
-    public init(errno: Int32?, message: String) {
+    public init(errno: Errno?, message: String) {
         self.errno = errno
         self.message = message
     }

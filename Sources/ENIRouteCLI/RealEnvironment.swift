@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteIMDS
+import ENIRouteSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -43,18 +44,24 @@ extension ENIRoute {
 
     /// Reads a whole text file (at most 1 MiB); nil if it does not exist.
     static func readTextFile(_ path: String) throws(ConfigurationError) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw ConfigurationError(file: path, line: 0, key: nil, message: String(cString: strerror(errno)))
+        let fd: Int32
+        do {
+            fd = try retryOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
+        } catch .noSuchFileOrDirectory {
+            return nil
+        } catch {
+            throw ConfigurationError(file: path, line: 0, key: nil, message: "open: \(error)")
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw ConfigurationError(file: path, line: 0, key: nil, message: String(cString: strerror(errno))) }
+            let n: Int
+            do {
+                n = try retryOnInterrupt { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+            } catch {
+                throw ConfigurationError(file: path, line: 0, key: nil, message: "read: \(error)")
+            }
             if n == 0 { break }
             bytes += buffer[0..<n]
             if bytes.count > 1 << 20 { throw ConfigurationError(file: path, line: 0, key: nil, message: "larger than 1 MiB") }

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -65,6 +66,6 @@ enum RemoveCommand {
     /// `EADDRNOTAVAIL` (an address).
     static func isAlreadyGone(_ failure: ChangeFailure) -> Bool {
         guard let errno = failure.errno else { return false }
-        return [ENOENT, ESRCH, ENODEV, EADDRNOTAVAIL].contains(errno)
+        return [.noSuchFileOrDirectory, .noSuchProcess, .noSuchDevice, .addressNotAvailable].contains(errno)
     }
 }

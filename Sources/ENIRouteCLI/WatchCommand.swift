@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteIMDS
+import ENIRouteSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -97,38 +98,22 @@ struct WatchLoop {
     }
 }
 
-/// The run lock file, opened once; `acquire` takes it without waiting (`flock(LOCK_EX|LOCK_NB)`)
-/// for one pass. Compatible with `RunLock`, which `apply` uses.
+/// The run lock file, opened once; `acquire` takes it without waiting for one pass.
+/// Compatible with `RunLock`, which `apply` uses.
 final class WatchLockFile {
-    let fd: Int32
-    let path: String
+    private let file: LockFile
 
     /// A held lock; released when dropped.
     final class Hold {
-        let fd: Int32
-        init(fd: Int32) { self.fd = fd }
-        deinit { flock(fd, LOCK_UN) }
+        let file: LockFile
+        init(file: LockFile) { self.file = file }
+        deinit { file.unlock() }
     }
 
-    init(path: String) throws(WatchSystemError) {
-        self.path = path
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            let dir = String(path[..<slash])
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw WatchSystemError(call: "mkdir \(dir)", code: errno) }
-        }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw WatchSystemError(call: "open \(path)", code: errno) }
-        self.fd = fd
-    }
-
-    deinit { close(fd) }
+    init(path: String) throws(SystemCallError) { file = try LockFile(path: path) }
 
     func acquire() throws -> AnyObject {
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            if errno == EINTR { continue }
-            if errno == EWOULDBLOCK { throw WatchLockBusy() }
-            throw WatchSystemError(call: "flock \(path)", code: errno)
-        }
-        return Hold(fd: fd)
+        guard try file.tryLock() else { throw WatchLockBusy() }
+        return Hold(file: file)
     }
 }

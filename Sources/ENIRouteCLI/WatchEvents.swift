@@ -1,5 +1,6 @@
 import CRTNetlink
 import ENIRouteNetlink
+import ENIRouteSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -42,7 +43,7 @@ final class KernelSignalEvents: WatchEventSource {
     init() throws {
         signals = try SignalDescriptor(signals: [SIGTERM, SIGINT, SIGHUP])
         reader = try RouteNetlinkEventReader()
-        guard let fd = reader.fileDescriptor else { throw WatchSystemError(call: "netlink subscription", code: EBADF) }
+        guard let fd = reader.fileDescriptor else { throw SystemCallError("netlink subscription", .badFileDescriptor) }
         readerFD = fd
     }
 
@@ -53,8 +54,9 @@ final class KernelSignalEvents: WatchEventSource {
             pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
         ]
         if poll(&fds, nfds_t(fds.count), timeout) < 0 {
-            if errno == EINTR { return WatchWakeup() }
-            throw WatchSystemError(call: "poll", code: errno)
+            // Interrupted: an empty wakeup; the loop computes the next timeout again.
+            if Errno.current == .interrupted { return WatchWakeup() }
+            throw SystemCallError("poll", .current)
         }
         var wakeup = WatchWakeup()
         if fds[1].revents != 0 { wakeup.signals = signals.take() }
@@ -76,13 +78,13 @@ final class KernelSignalEvents: WatchEventSource {
 final class SignalDescriptor {
     let fd: Int32
 
-    init(signals: [Int32]) throws(WatchSystemError) {
+    init(signals: [Int32]) throws(SystemCallError) {
         var set = sigset_t()
         sigemptyset(&set)
         for s in signals { sigaddset(&set, s) }
-        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { throw WatchSystemError(call: "pthread_sigmask", code: errno) }
+        guard pthread_sigmask(SIG_BLOCK, &set, nil) == 0 else { throw SystemCallError("pthread_sigmask", .current) }
         let fd = signalfd(-1, &set, Int32(SFD_CLOEXEC) | Int32(SFD_NONBLOCK))
-        guard fd >= 0 else { throw WatchSystemError(call: "signalfd", code: errno) }
+        guard fd >= 0 else { throw SystemCallError("signalfd", .current) }
         self.fd = fd
     }
 
@@ -93,21 +95,11 @@ final class SignalDescriptor {
         var out: [Int32] = []
         var info = signalfd_siginfo()
         let size = MemoryLayout<signalfd_siginfo>.size
-        while true {
-            let n = withUnsafeMutableBytes(of: &info) { read(fd, $0.baseAddress, size) }
-            if n < 0 && errno == EINTR { continue }
-            guard n == size else { break }
+        while (try? retryOnInterrupt({ withUnsafeMutableBytes(of: &info) { read(fd, $0.baseAddress, size) } })) == size {
             out.append(Int32(info.ssi_signo))
         }
         return out
     }
-}
-
-/// A failed system call of the watcher's loop.
-struct WatchSystemError: Error, CustomStringConvertible {
-    var call: String
-    var code: Int32
-    var description: String { "\(call): \(String(cString: strerror(code)))" }
 }
 
 /// The kernel's notifications could not be read.

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -92,16 +93,17 @@ public final class IMDSSimulator: @unchecked Sendable {
 
     private func acceptLoop(_ fd: Int32) {
         while true {
-            let c = accept(fd, nil, nil)
-            if c < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
+            let c: Int32
+            do {
+                c = try retryOnInterrupt { accept(fd, nil, nil) }
+            } catch .connectionAborted {
+                continue
+            } catch {
                 if lock.withLock({ stopping }) { break }
-                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
-                    // Out of descriptors: wait for a connection to end rather than spin.
-                    lock.withLock { _ = lock.wait(until: Date(timeIntervalSinceNow: 0.05)) }
-                    continue
-                }
-                break
+                guard [.tooManyOpenFiles, .tooManyOpenFilesInSystem, .noBufferSpace, .noMemory].contains(error) else { break }
+                // Out of descriptors: wait for a connection to end rather than spin.
+                lock.withLock { _ = lock.wait(until: Date(timeIntervalSinceNow: 0.05)) }
+                continue
             }
             _ = fcntl(c, F_SETFD, FD_CLOEXEC)
             let connection: Connection? = lock.withLock {

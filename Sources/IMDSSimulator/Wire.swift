@@ -15,14 +15,10 @@ enum Wire {
         while true {
             let outcome = RequestParser.take(from: &buffer)
             if outcome != .incomplete { return outcome }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n > 0 {
-                buffer.append(contentsOf: chunk[..<n])
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                return .incomplete
-            }
+            guard let n = try? retryOnInterrupt({ chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }),
+                n > 0
+            else { return .incomplete }
+            buffer.append(contentsOf: chunk[..<n])
         }
     }
 
@@ -45,12 +41,11 @@ enum Wire {
     private static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                sent += n
-            } else if !(n < 0 && errno == EINTR) {
-                return false
+            let n = try? retryOnInterrupt {
+                bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
             }
+            guard let n, n > 0 else { return false }
+            sent += n
         }
         return true
     }
@@ -67,11 +62,16 @@ enum Wire {
         var scratch = [UInt8](repeating: 0, count: 4096)
         while !simulator.lock.withLock({ simulator.stopping }) {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let n = poll(&p, 1, 100)
-            if n < 0 && errno != EINTR { return }
-            if n > 0 {
-                let got = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-                if got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN) { return }
+            do {
+                if try retryOnInterrupt({ poll(&p, 1, 100) }) > 0,
+                    try retryOnInterrupt({ scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }) == 0
+                {
+                    return
+                }
+            } catch .wouldBlock {
+                continue
+            } catch {
+                return
             }
         }
     }

@@ -1,5 +1,6 @@
 import ENIRouteCLI
 import ENIRouteCore
+import ENIRouteSystem
 import Testing
 
 @Suite("Argument parsing")
@@ -162,7 +163,7 @@ struct CommandTests {
         let h = Harness()
         h.kernel.failOn = { c in
             if case .routeAdd(let r) = c, r.table == 10001, r.destination.isDefault {
-                return ChangeFailure(errno: 101, message: "Network is unreachable (ENETUNREACH)")
+                return ChangeFailure(errno: .networkUnreachable, message: "Network is unreachable (ENETUNREACH)")
             }
             return nil
         }
@@ -236,15 +237,16 @@ struct CommandTests {
         #expect(h.run("apply") == .success)
         h.kernel.failOn = { c in
             switch c {
-            case .addressDelete: return ChangeFailure(errno: 99, message: "Cannot assign requested address (EADDRNOTAVAIL)")
-            case .routeDelete: return ChangeFailure(errno: 3, message: "No such process (ESRCH)")
-            case .ruleDelete: return ChangeFailure(errno: 2, message: "No such file or directory (ENOENT)")
+            case .addressDelete:
+                return ChangeFailure(errno: .addressNotAvailable, message: "Cannot assign requested address (EADDRNOTAVAIL)")
+            case .routeDelete: return ChangeFailure(errno: .noSuchProcess, message: "No such process (ESRCH)")
+            case .ruleDelete: return ChangeFailure(errno: .noSuchFileOrDirectory, message: "No such file or directory (ENOENT)")
             default: return nil
             }
         }
         #expect(h.run("remove", "eth1") == .success)
         #expect(!h.log.lines.contains { $0.hasPrefix("error: ") }, "\(h.log.lines)")
-        h.kernel.failOn = { _ in ChangeFailure(errno: 1, message: "Operation not permitted (EPERM)") }
+        h.kernel.failOn = { _ in ChangeFailure(errno: .notPermitted, message: "Operation not permitted (EPERM)") }
         #expect(h.run("remove", "eth1") == .failure, "any other answer is a failure")
     }
 
