@@ -40,15 +40,16 @@ module() {
     fi
 }
 module ENIRouteCore
-module ENIRouteIMDS "$out/modules/ENIRouteCore.o"
-module ENIRouteNetlink "$out/modules/ENIRouteCore.o" "$out/modules/CRTNetlink.o"
+module ENIRouteSystem "$out/modules/ENIRouteCore.o"
+module ENIRouteIMDS "$out/modules/ENIRouteCore.o" "$out/modules/ENIRouteSystem.o"
+module ENIRouteNetlink "$out/modules/ENIRouteCore.o" "$out/modules/ENIRouteSystem.o" "$out/modules/CRTNetlink.o"
 
 # target NAME OBJECT…: link fuzz/targets/NAME.swift with the modules it uses.
 declare -A uses=(
     [imds_text]="ENIRouteCore"
     [config]="ENIRouteCore"
-    [http_response]="ENIRouteCore ENIRouteIMDS"
-    [netlink_reader]="ENIRouteCore CRTNetlink ENIRouteNetlink"
+    [http_response]="ENIRouteCore ENIRouteSystem ENIRouteIMDS"
+    [netlink_reader]="ENIRouteCore ENIRouteSystem CRTNetlink ENIRouteNetlink"
 )
 targets=("$@")
 ((${#targets[@]})) || targets=(imds_text http_response netlink_reader config)

@@ -36,19 +36,19 @@ final class CountingSocket: NetlinkSocket {
 
 /// The kernel over rtnetlink. Commands reach it through `GuardedKernel`.
 final class NetlinkKernel: KernelPort {
-    private let netlink: RTNetlink
+    private let netlink: NetlinkRouteClient
     private let counter: CountingSocket
     private var names: [Int32: String] = [:]
 
     init() throws {
-        counter = CountingSocket(try RouteNetlinkSocket())
-        netlink = RTNetlink(socket: counter)
+        counter = CountingSocket(try NetlinkRouteSocket())
+        netlink = NetlinkRouteClient(socket: counter)
     }
 
     /// Uses `socket` (tests: one opened in a private network namespace).
     init(socket: any NetlinkSocket) {
         counter = CountingSocket(socket)
-        netlink = RTNetlink(socket: counter)
+        netlink = NetlinkRouteClient(socket: counter)
     }
 
     var statistics: KernelStatistics {

@@ -12,10 +12,10 @@ public struct WatchWakeup: Sendable, Equatable {
     /// Signals delivered (`SIGTERM`, `SIGINT`, `SIGHUP`).
     public var signals: [Int32]
     /// Kernel change notifications, if any arrived.
-    public var kernel: RouteNetlinkEventBatch?
+    public var kernel: NetlinkRouteEventBatch?
 
     /// Creates a wakeup.
-    public init(signals: [Int32] = [], kernel: RouteNetlinkEventBatch? = nil) {
+    public init(signals: [Int32] = [], kernel: NetlinkRouteEventBatch? = nil) {
         self.signals = signals
         self.kernel = kernel
     }
@@ -36,13 +36,13 @@ public protocol WatchEventSource: AnyObject {
 /// The real event source: `poll(2)` on a netlink socket subscribed to links, addresses, rules and
 /// routes of both families (`ip monitor`), and on a signalfd for SIGTERM, SIGINT and SIGHUP.
 final class KernelSignalEvents: WatchEventSource {
-    private let reader: RouteNetlinkEventReader
+    private let reader: NetlinkRouteEventReader
     private let readerFD: Int32
     private let signals: SignalDescriptor
 
     init() throws {
         signals = try SignalDescriptor(signals: [SIGTERM, SIGINT, SIGHUP])
-        reader = try RouteNetlinkEventReader()
+        reader = try NetlinkRouteEventReader()
         guard let fd = reader.fileDescriptor else { throw SystemCallError("netlink subscription", .badFileDescriptor) }
         readerFD = fd
     }

@@ -65,7 +65,7 @@ final class Watcher {
     }
 
     /// Kernel notifications arrived.
-    func kernelEvents(_ batch: RouteNetlinkEventBatch) {
+    func kernelEvents(_ batch: NetlinkRouteEventBatch) {
         let now = ports.clock()
         if batch.overflowed {
             log.warning("netlink: change notifications were lost (ENOBUFS); reading the whole state again")
@@ -81,7 +81,7 @@ final class Watcher {
     /// Whether a notification can mean that eniroute has something to do: any link or address
     /// change, eniroute's own rules, and routes in eniroute's or other per-ENI tables (≥ 256,
     /// not local/main/default).
-    static func isRelevant(_ event: RouteNetlinkEvent) -> Bool {
+    static func isRelevant(_ event: NetlinkRouteEvent) -> Bool {
         switch event {
         case .linkNew, .linkDeleted, .addressNew, .addressDeleted: return true
         case .ruleNew(let r), .ruleDeleted(let r): return r.isOwned

@@ -2,7 +2,7 @@ import CRTNetlink
 import Glibc
 
 /// Kernel constants from the uapi headers, converted once to the widths the wire format uses.
-enum K {
+enum UAPI {
     // <linux/netlink.h>: message types and flags.
     static let noop = UInt16(NLMSG_NOOP)
     static let error = UInt16(NLMSG_ERROR)

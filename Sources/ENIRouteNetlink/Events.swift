@@ -2,12 +2,12 @@ import CRTNetlink
 import ENIRouteCore
 import ENIRouteSystem
 
-extension K {
+extension UAPI {
     static let delLink = UInt16(RTM_DELLINK)
 }
 
 /// One change notification from an rtnetlink multicast group (what `ip monitor` prints).
-public enum RouteNetlinkEvent: Hashable, Sendable {
+public enum NetlinkRouteEvent: Hashable, Sendable {
     /// `RTM_NEWLINK`: a link appeared or changed (flags, name, address, group).
     case linkNew(Link)
     /// `RTM_DELLINK`: a link is gone.
@@ -30,30 +30,30 @@ public enum RouteNetlinkEvent: Hashable, Sendable {
     /// throws for a link, address, route or rule message that does not parse.
     ///
     /// The `RTM_DEL*` messages have the layout of their `RTM_NEW*` counterparts, so the parsers
-    /// of `RTNetlinkMessage` read them too.
-    public static func parse(_ message: NetlinkMessage) throws(NetlinkError) -> RouteNetlinkEvent? {
+    /// of `NetlinkRouteMessage` read them too.
+    public static func parse(_ message: NetlinkMessage) throws(NetlinkError) -> NetlinkRouteEvent? {
         var m = message
         switch message.type {
-        case K.newLink:
-            return try RTNetlinkMessage.parseLink(m).map { .linkNew($0) }
-        case K.delLink:
-            m.type = K.newLink
-            return try RTNetlinkMessage.parseLink(m).map { .linkDeleted($0) }
-        case K.newAddr:
-            return try RTNetlinkMessage.parseAddress(m).map { .addressNew($0) }
-        case K.delAddr:
-            m.type = K.newAddr
-            return try RTNetlinkMessage.parseAddress(m).map { .addressDeleted($0) }
-        case K.newRoute:
-            return try RTNetlinkMessage.parseRoute(m).map { .routeNew($0) }
-        case K.delRoute:
-            m.type = K.newRoute
-            return try RTNetlinkMessage.parseRoute(m).map { .routeDeleted($0) }
-        case K.newRule:
-            return try RTNetlinkMessage.parseRule(m).map { .ruleNew($0) }
-        case K.delRule:
-            m.type = K.newRule
-            return try RTNetlinkMessage.parseRule(m).map { .ruleDeleted($0) }
+        case UAPI.newLink:
+            return try NetlinkRouteMessage.parseLink(m).map { .linkNew($0) }
+        case UAPI.delLink:
+            m.type = UAPI.newLink
+            return try NetlinkRouteMessage.parseLink(m).map { .linkDeleted($0) }
+        case UAPI.newAddr:
+            return try NetlinkRouteMessage.parseAddress(m).map { .addressNew($0) }
+        case UAPI.delAddr:
+            m.type = UAPI.newAddr
+            return try NetlinkRouteMessage.parseAddress(m).map { .addressDeleted($0) }
+        case UAPI.newRoute:
+            return try NetlinkRouteMessage.parseRoute(m).map { .routeNew($0) }
+        case UAPI.delRoute:
+            m.type = UAPI.newRoute
+            return try NetlinkRouteMessage.parseRoute(m).map { .routeDeleted($0) }
+        case UAPI.newRule:
+            return try NetlinkRouteMessage.parseRule(m).map { .ruleNew($0) }
+        case UAPI.delRule:
+            m.type = UAPI.newRule
+            return try NetlinkRouteMessage.parseRule(m).map { .ruleDeleted($0) }
         default:
             return nil
         }
@@ -61,9 +61,9 @@ public enum RouteNetlinkEvent: Hashable, Sendable {
 }
 
 /// What one read of a subscribed socket brought.
-public struct RouteNetlinkEventBatch: Sendable, Equatable {
+public struct NetlinkRouteEventBatch: Sendable, Equatable {
     /// The notifications, in arrival order.
-    public var events: [RouteNetlinkEvent] = []
+    public var events: [NetlinkRouteEvent] = []
     /// Whether the kernel dropped notifications because the receive buffer was full (`ENOBUFS`):
     /// the listener's picture is stale and it must read the whole state again.
     public var overflowed = false
@@ -80,12 +80,12 @@ public struct RouteNetlinkEventBatch: Sendable, Equatable {
 
 /// Reads rtnetlink change notifications from a socket subscribed to multicast groups
 /// (`ip monitor link address route rule`). The socket must not be used for requests.
-public final class RouteNetlinkEventReader {
+public final class NetlinkRouteEventReader {
     /// The subscribed socket.
     public let socket: any NetlinkSocket
 
     /// The groups a watcher of links, addresses, routes and rules of both families needs.
-    public static let allGroups: [RouteNetlinkGroup] = [
+    public static let allGroups: [NetlinkRouteGroup] = [
         .link, .ipv4Address, .ipv6Address, .ipv4Route, .ipv6Route, .ipv4Rule, .ipv6Rule,
     ]
 
@@ -99,18 +99,18 @@ public final class RouteNetlinkEventReader {
         fileDescriptor = nil
     }
 
-    private init(opened: RouteNetlinkSocket) {
+    private init(opened: NetlinkRouteSocket) {
         socket = opened
         fileDescriptor = opened.fileDescriptor
     }
 
-    /// Opens a `RouteNetlinkSocket` in the calling thread's network namespace and joins `groups`
+    /// Opens a `NetlinkRouteSocket` in the calling thread's network namespace and joins `groups`
     /// (`ip monitor`). `receiveBufferSize` bounds how many notifications can queue before the
     /// kernel drops them (`ENOBUFS`).
     public convenience init(
-        groups: [RouteNetlinkGroup] = RouteNetlinkEventReader.allGroups, receiveBufferSize: Int32 = 4 * 1024 * 1024
+        groups: [NetlinkRouteGroup] = NetlinkRouteEventReader.allGroups, receiveBufferSize: Int32 = 4 * 1024 * 1024
     ) throws(NetlinkError) {
-        let s = try RouteNetlinkSocket(receiveBufferSize: receiveBufferSize)
+        let s = try NetlinkRouteSocket(receiveBufferSize: receiveBufferSize)
         try s.subscribe(groups: groups)
         self.init(opened: s)
     }
@@ -118,8 +118,8 @@ public final class RouteNetlinkEventReader {
     /// Reads every datagram already queued, without waiting (at most `maximumDatagrams`).
     /// `ENOBUFS` is reported in `overflowed`, not thrown; reading goes on after it, since the
     /// kernel clears the condition once it is reported. Other socket errors are thrown.
-    public func readAvailable(maximumDatagrams: Int = 4096) throws(NetlinkError) -> RouteNetlinkEventBatch {
-        var batch = RouteNetlinkEventBatch()
+    public func readAvailable(maximumDatagrams: Int = 4096) throws(NetlinkError) -> NetlinkRouteEventBatch {
+        var batch = NetlinkRouteEventBatch()
         while batch.datagrams < maximumDatagrams {
             let datagram: [UInt8]
             do {
@@ -141,12 +141,12 @@ public final class RouteNetlinkEventReader {
                 continue
             }
             for m in messages {
-                if m.type == K.overrun {
+                if m.type == UAPI.overrun {
                     batch.overflowed = true
                     continue
                 }
                 do {
-                    if let e = try RouteNetlinkEvent.parse(m) { batch.events.append(e) }
+                    if let e = try NetlinkRouteEvent.parse(m) { batch.events.append(e) }
                 } catch {
                     batch.unparsed += 1
                 }

@@ -57,7 +57,7 @@ public struct NetlinkMessageWriter: Sendable {
     public mutating func appendNested(type: UInt16, _ body: (inout NetlinkMessageWriter) -> Void) {
         let start = bytes.count
         appendInteger(UInt16(0))
-        appendInteger(type | K.nlaFNested)
+        appendInteger(type | UAPI.nlaFNested)
         body(&self)
         let length = UInt16(bytes.count - start)
         bytes[start] = UInt8(truncatingIfNeeded: length)
@@ -154,7 +154,7 @@ public enum NetlinkMessageReader {
                     operation: "", type: 0, detail: "\(remaining) trailing bytes, less than an attribute header")
             }
             let length = Int(buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt16.self) })
-            let type = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) } & K.nlaTypeMask
+            let type = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self) } & UAPI.nlaTypeMask
             guard length >= 4, length <= remaining else {
                 throw .malformedAttribute(operation: "", type: type, detail: "length \(length) with \(remaining) bytes left")
             }

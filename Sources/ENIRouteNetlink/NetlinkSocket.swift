@@ -2,7 +2,7 @@ import CRTNetlink
 import ENIRouteSystem
 import Glibc
 
-/// A netlink socket as `RTNetlink` needs it; a protocol so that tests can replay scripted replies.
+/// A netlink socket as `NetlinkRouteClient` needs it; a protocol so that tests can replay scripted replies.
 public protocol NetlinkSocket: AnyObject {
     /// The port id the kernel assigned to this socket (`nl_pid` after bind); replies carry it.
     var localPortID: UInt32 { get }
@@ -13,7 +13,7 @@ public protocol NetlinkSocket: AnyObject {
 }
 
 /// rtnetlink multicast groups (`RTNLGRP_*`) for a socket that watches changes.
-public enum RouteNetlinkGroup: UInt32, Sendable, CaseIterable {
+public enum NetlinkRouteGroup: UInt32, Sendable, CaseIterable {
     /// Link changes (`RTNLGRP_LINK`).
     case link = 1
     /// IPv4 address changes (`RTNLGRP_IPV4_IFADDR`).
@@ -33,7 +33,7 @@ public enum RouteNetlinkGroup: UInt32, Sendable, CaseIterable {
 /// A `NETLINK_ROUTE` socket: `socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE)`, bound to a
 /// kernel-chosen port id, with extended acks and capped acks enabled and a large receive buffer.
 /// The socket stays in the network namespace of the thread that created it.
-public final class RouteNetlinkSocket: NetlinkSocket {
+public final class NetlinkRouteSocket: NetlinkSocket {
     /// The file descriptor (owned; closed on deinit).
     public let fileDescriptor: Int32
     /// The port id the kernel assigned.
@@ -62,8 +62,12 @@ public final class RouteNetlinkSocket: NetlinkSocket {
         }
         var one: Int32 = 1
         // Extended acks give the kernel's reason in text; capped acks keep NACKs small.
-        guard setsockopt(fd, K.solNetlink, K.optExtAck, &one, sizeLength) == 0 else { throw fail("setsockopt(NETLINK_EXT_ACK)") }
-        guard setsockopt(fd, K.solNetlink, K.optCapAck, &one, sizeLength) == 0 else { throw fail("setsockopt(NETLINK_CAP_ACK)") }
+        guard setsockopt(fd, UAPI.solNetlink, UAPI.optExtAck, &one, sizeLength) == 0 else {
+            throw fail("setsockopt(NETLINK_EXT_ACK)")
+        }
+        guard setsockopt(fd, UAPI.solNetlink, UAPI.optCapAck, &one, sizeLength) == 0 else {
+            throw fail("setsockopt(NETLINK_CAP_ACK)")
+        }
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)
         var addressLength = socklen_t(MemoryLayout<sockaddr_nl>.size)
@@ -82,11 +86,13 @@ public final class RouteNetlinkSocket: NetlinkSocket {
     deinit { close(fileDescriptor) }
 
     /// Joins multicast groups so that the kernel sends change notifications to this socket
-    /// (`ip monitor`). Use a separate socket for requests: `RTNetlink` treats unsolicited messages as errors.
-    public func subscribe(groups: [RouteNetlinkGroup]) throws(NetlinkError) {
+    /// (`ip monitor`). Use a separate socket for requests: `NetlinkRouteClient` treats unsolicited messages as errors.
+    public func subscribe(groups: [NetlinkRouteGroup]) throws(NetlinkError) {
         for g in groups {
             var group = Int32(g.rawValue)
-            guard setsockopt(fileDescriptor, K.solNetlink, K.optAddMembership, &group, socklen_t(MemoryLayout<Int32>.size)) == 0
+            guard
+                setsockopt(fileDescriptor, UAPI.solNetlink, UAPI.optAddMembership, &group, socklen_t(MemoryLayout<Int32>.size))
+                    == 0
             else {
                 throw .systemCall(call: "setsockopt(NETLINK_ADD_MEMBERSHIP \(g.rawValue))", errno: .current)
             }

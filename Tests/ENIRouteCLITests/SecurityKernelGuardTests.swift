@@ -15,12 +15,12 @@ private let cloneNewNet: Int32 = 0x4000_0000
 /// and ends. The sockets stay in that namespace.
 private enum GuardNamespace {
     final class Box: @unchecked Sendable {
-        var sockets: [RouteNetlinkSocket] = []
+        var sockets: [NetlinkRouteSocket] = []
         var skip: String?
         var failure: String?
     }
 
-    static func sockets(_ count: Int) throws -> [RouteNetlinkSocket] {
+    static func sockets(_ count: Int) throws -> [NetlinkRouteSocket] {
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -38,7 +38,7 @@ private enum GuardNamespace {
                 return
             }
             do {
-                for _ in 0..<count { box.sockets.append(try RouteNetlinkSocket()) }
+                for _ in 0..<count { box.sockets.append(try NetlinkRouteSocket()) }
             } catch {
                 box.failure = "netlink socket: \(error)"
             }
@@ -67,7 +67,7 @@ private struct GuardTestError: Error, CustomStringConvertible {
 @Suite struct SecurityKernelGuardTests {
     @Test func aRefusedBatchSendsNothing() throws {
         let sockets = try GuardNamespace.sockets(2)
-        let helper = RTNetlink(socket: sockets[1])
+        let helper = NetlinkRouteClient(socket: sockets[1])
         let kernel = GuardedKernel(NetlinkKernel(socket: sockets[0]))
 
         // Nothing observed yet: nothing can be judged, nothing is sent.

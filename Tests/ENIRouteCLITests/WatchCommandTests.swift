@@ -51,7 +51,7 @@ struct WatchCommandTests {
             family: .inet, priority: 10002, from: IPPrefix("10.0.2.11/32"), table: 10001, proto: Ownership.routeProtocol)
         h.events.at(1005) {
             h.kernel.state.rules.removeAll { $0.from == lost.from }
-            var batch = RouteNetlinkEventBatch()
+            var batch = NetlinkRouteEventBatch()
             batch.events = [.ruleDeleted(lost)]
             return WatchWakeup(kernel: batch)
         }

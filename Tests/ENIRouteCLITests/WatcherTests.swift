@@ -53,8 +53,8 @@ final class WatchRig {
 /// What the fake IMDS answers while it is down.
 let imdsDown = IMDSError.retriesExhausted(url: "http://imds/", attempts: 3, last: "HTTP 500")
 
-private func relevantEvent() -> RouteNetlinkEventBatch {
-    var b = RouteNetlinkEventBatch()
+private func relevantEvent() -> NetlinkRouteEventBatch {
+    var b = NetlinkRouteEventBatch()
     b.events = [
         .ruleDeleted(
             RoutingPolicyRule(
@@ -168,7 +168,7 @@ struct WatcherTests {
         #expect(Watcher.isRelevant(.linkDeleted(Link(index: 3, name: "eth1", mac: mac1, isUp: true))))
         let rig = WatchRig()
         rig.advance(to: 0)
-        var b = RouteNetlinkEventBatch()
+        var b = NetlinkRouteEventBatch()
         b.events = [.ruleNew(foreign)]
         rig.watcher.kernelEvents(b)
         #expect(rig.watcher.schedule.reconcileDue == nil)
@@ -177,7 +177,7 @@ struct WatcherTests {
     @Test func notificationOverflowForcesAFullResync() {
         let rig = WatchRig()
         rig.advance(to: 0)
-        var b = RouteNetlinkEventBatch()
+        var b = NetlinkRouteEventBatch()
         b.overflowed = true
         rig.clock.now = 1003
         rig.watcher.kernelEvents(b)
@@ -280,7 +280,7 @@ struct WatcherTests {
         let mac2 = MACAddress("02:00:00:00:03:0a")!
         rig.kernel.state.links.append(Link(index: 4, name: "eth2", mac: mac2, isUp: true))
         rig.clock.now = 1005
-        var b = RouteNetlinkEventBatch()
+        var b = NetlinkRouteEventBatch()
         b.events = [.linkNew(rig.kernel.state.links.last!)]
         rig.watcher.kernelEvents(b)
         rig.advance(to: 5.1)
@@ -307,7 +307,7 @@ struct WatcherTests {
         rig.kernel.state.addresses.removeAll { $0.interfaceIndex == eth1.index }
         rig.kernel.state.routes.removeAll { $0.outputInterface == eth1.index }
         rig.clock.now = 1002
-        var gone = RouteNetlinkEventBatch()
+        var gone = NetlinkRouteEventBatch()
         gone.events = [.linkDeleted(eth1)]
         rig.watcher.kernelEvents(gone)
         rig.advance(to: 2.2)
@@ -318,7 +318,7 @@ struct WatcherTests {
         back.index = 7
         rig.kernel.state.links.append(back)
         rig.clock.now = 1005
-        var new = RouteNetlinkEventBatch()
+        var new = NetlinkRouteEventBatch()
         new.events = [.linkNew(back)]
         rig.watcher.kernelEvents(new)
         rig.advance(to: 5.2)

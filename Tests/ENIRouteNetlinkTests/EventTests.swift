@@ -77,26 +77,26 @@ private final class ScriptedSocket: NetlinkSocket {
 @Suite("Change notifications")
 struct EventParsingTests {
     @Test func deletedRule() throws {
-        let event = try RouteNetlinkEvent.parse(try message(delRule))
+        let event = try NetlinkRouteEvent.parse(try message(delRule))
         let rule = RoutingPolicyRule(
             family: .inet, priority: 10002, from: prefix("10.0.2.11/32"), table: 10001, proto: Ownership.routeProtocol)
         #expect(event == .ruleDeleted(rule))
     }
 
     @Test func deletedLink() throws {
-        let event = try RouteNetlinkEvent.parse(try message(delLink))
+        let event = try NetlinkRouteEvent.parse(try message(delLink))
         #expect(event == .linkDeleted(Link(index: 5, name: "eth1", mac: MACAddress("02:00:00:00:02:0a"), isUp: true)))
     }
 
     @Test func deletedAddress() throws {
-        let event = try RouteNetlinkEvent.parse(try message(delAddress))
+        let event = try NetlinkRouteEvent.parse(try message(delAddress))
         let a = InterfaceAddress(
             prefix: IPPrefix(address: ip("10.0.2.12"), length: 24), interfaceIndex: 3, noPrefixRoute: true, proto: 0xEE)
         #expect(event == .addressDeleted(a))
     }
 
     @Test func deletedRoute() throws {
-        let event = try RouteNetlinkEvent.parse(try message(delRoute))
+        let event = try NetlinkRouteEvent.parse(try message(delRoute))
         let r = Route(
             destination: .any(.inet), table: 10001, outputInterface: 3, gateway: ip("10.0.2.1"), proto: Ownership.routeProtocol,
             metric: 0)
@@ -106,14 +106,14 @@ struct EventParsingTests {
     @Test func newObjectsUseTheSameParsers() throws {
         var m = try message(delRule)
         m.type = UInt16(RTM_NEWRULE)
-        guard case .ruleNew(let r) = try RouteNetlinkEvent.parse(m) else {
+        guard case .ruleNew(let r) = try NetlinkRouteEvent.parse(m) else {
             Issue.record("not a new rule")
             return
         }
         #expect(r.table == 10001 && r.isOwned)
         m = try message(delLink)
         m.type = UInt16(RTM_NEWLINK)
-        guard case .linkNew(let l) = try RouteNetlinkEvent.parse(m) else {
+        guard case .linkNew(let l) = try NetlinkRouteEvent.parse(m) else {
             Issue.record("not a new link")
             return
         }
@@ -121,13 +121,13 @@ struct EventParsingTests {
     }
 
     @Test func otherMessagesAreSkipped() throws {
-        #expect(try RouteNetlinkEvent.parse(try message(newNeighbour)) == nil)
+        #expect(try NetlinkRouteEvent.parse(try message(newNeighbour)) == nil)
     }
 
     @Test func truncatedObjectThrows() throws {
         var m = try message(delAddress)
         m.payload = Array(m.payload.prefix(5))
-        #expect(throws: NetlinkError.self) { try RouteNetlinkEvent.parse(m) }
+        #expect(throws: NetlinkError.self) { try NetlinkRouteEvent.parse(m) }
     }
 
     @Test func readerCollectsEventsSkipsGarbageAndReportsOverflow() throws {
@@ -137,7 +137,7 @@ struct EventParsingTests {
             .success([0x01, 0x02, 0x03]),  // not even a header
             .success(newNeighbour + delRoute),
         ])
-        let batch = try RouteNetlinkEventReader(socket: socket).readAvailable()
+        let batch = try NetlinkRouteEventReader(socket: socket).readAvailable()
         #expect(batch.overflowed)
         #expect(batch.unparsed == 1)
         #expect(batch.datagrams == 3)
@@ -152,16 +152,16 @@ struct EventParsingTests {
 
     @Test func readerStopsAtItsLimitAndRethrowsOtherErrors() throws {
         let many = ScriptedSocket(Array(repeating: .success(delRule), count: 5))
-        let batch = try RouteNetlinkEventReader(socket: many).readAvailable(maximumDatagrams: 3)
+        let batch = try NetlinkRouteEventReader(socket: many).readAvailable(maximumDatagrams: 3)
         #expect(batch.truncated && batch.events.count == 3)
         let broken = ScriptedSocket([.failure(.systemCall(call: "recvmsg", errno: .invalidArgument))])
-        #expect(throws: NetlinkError.self) { try RouteNetlinkEventReader(socket: broken).readAvailable() }
+        #expect(throws: NetlinkError.self) { try NetlinkRouteEventReader(socket: broken).readAvailable() }
     }
 }
 
 /// `ip link del dev INDEX`.
-private func linkDelete(_ index: Int32) -> RTNetlink.Request {
-    RTNetlink.Request(operation: "link del #\(index)") { sequence in
+private func linkDelete(_ index: Int32) -> NetlinkRouteClient.Request {
+    NetlinkRouteClient.Request(operation: "link del #\(index)") { sequence in
         var w = NetlinkMessageWriter(type: UInt16(RTM_DELLINK), flags: 0x5, sequence: sequence)
         var h = ifinfomsg()
         h.ifi_index = index
@@ -174,9 +174,9 @@ private func linkDelete(_ index: Int32) -> RTNetlink.Request {
 struct EventKernelTests {
     @Test func subscribedSocketSeesLinkAddressRouteAndRuleChanges() throws {
         let sockets = try PrivateNamespace.sockets(count: 2)
-        let nl = RTNetlink(socket: sockets[0])
-        try sockets[1].subscribe(groups: RouteNetlinkEventReader.allGroups)
-        let reader = RouteNetlinkEventReader(socket: sockets[1])
+        let nl = NetlinkRouteClient(socket: sockets[0])
+        try sockets[1].subscribe(groups: NetlinkRouteEventReader.allGroups)
+        let reader = NetlinkRouteEventReader(socket: sockets[1])
 
         try nl.perform([vethPairCreate()])[0].get()
         let veth0 = try #require(try nl.linkList().first { $0.name == "veth0" })
@@ -221,7 +221,7 @@ struct EventKernelTests {
 
     @Test func aFullReceiveBufferIsReportedAsOverflowAndReadingGoesOn() throws {
         let sockets = try PrivateNamespace.sockets(count: 2)
-        let nl = RTNetlink(socket: sockets[0])
+        let nl = NetlinkRouteClient(socket: sockets[0])
         let listener = sockets[1]
         try listener.subscribe(groups: [.ipv4Rule])
         var small: Int32 = 4096
@@ -233,7 +233,7 @@ struct EventKernelTests {
         }
         let results = nl.apply(rules.map { .ruleAdd($0) })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
-        let reader = RouteNetlinkEventReader(socket: listener)
+        let reader = NetlinkRouteEventReader(socket: listener)
         let batch = try reader.readAvailable()
         #expect(batch.overflowed, "400 notifications cannot fit in a 4 KiB buffer")
         #expect(batch.events.count < rules.count)

@@ -13,12 +13,12 @@ import Testing
 /// dumpable; the namespace is then still proven new: it differs from the one before unshare.)
 enum PrivateNamespace {
     private final class Box: @unchecked Sendable {
-        var sockets: [RouteNetlinkSocket] = []
+        var sockets: [NetlinkRouteSocket] = []
         var unavailable: String?
         var failure: String?
     }
 
-    static func sockets(count: Int = 1, datagramBufferSize: Int = 64 * 1024) throws -> [RouteNetlinkSocket] {
+    static func sockets(count: Int = 1, datagramBufferSize: Int = 64 * 1024) throws -> [NetlinkRouteSocket] {
         let box = Box()
         let finished = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -38,7 +38,7 @@ enum PrivateNamespace {
                 return
             }
             do {
-                for _ in 0..<count { box.sockets.append(try RouteNetlinkSocket(datagramBufferSize: datagramBufferSize)) }
+                for _ in 0..<count { box.sockets.append(try NetlinkRouteSocket(datagramBufferSize: datagramBufferSize)) }
             } catch {
                 box.failure = "opening the netlink socket failed: \(error)"
             }
@@ -50,7 +50,7 @@ enum PrivateNamespace {
         return box.sockets
     }
 
-    static func netlink() throws -> RTNetlink { RTNetlink(socket: try sockets()[0]) }
+    static func netlink() throws -> NetlinkRouteClient { NetlinkRouteClient(socket: try sockets()[0]) }
 
     private static func inode(_ path: String) -> UInt64? {
         var s = stat()
@@ -66,7 +66,7 @@ struct NamespaceError: Error, CustomStringConvertible {
 
 private let tag = Ownership.routeProtocol
 
-private func loopback(_ nl: RTNetlink) throws -> Link {
+private func loopback(_ nl: NetlinkRouteClient) throws -> Link {
     let lo = try #require(try nl.linkList().first { $0.name == "lo" })
     try nl.linkSetUp(lo)
     return lo
@@ -291,13 +291,13 @@ struct KernelTests {
 
     @Test func datagramLargerThanTheBufferIsReadWhole() throws {
         // 64 bytes cannot hold lo's RTM_NEWLINK (over 1 KiB): the socket must grow, not truncate.
-        let nl = RTNetlink(socket: try PrivateNamespace.sockets(datagramBufferSize: 64)[0])
+        let nl = NetlinkRouteClient(socket: try PrivateNamespace.sockets(datagramBufferSize: 64)[0])
         #expect(try nl.linkList().map(\.name) == ["lo"])
     }
 
     @Test func subscribedSocketSeesChanges() throws {
         let sockets = try PrivateNamespace.sockets(count: 2)
-        let nl = RTNetlink(socket: sockets[0])
+        let nl = NetlinkRouteClient(socket: sockets[0])
         let watcher = sockets[1]
         try watcher.subscribe(groups: [.link, .ipv4Rule])
         let rule = RoutingPolicyRule(
@@ -305,7 +305,7 @@ struct KernelTests {
         try nl.ruleAdd(rule)
         // The notification is already queued when the ACK arrives; the wait is on the socket, not a sleep.
         let messages = try NetlinkMessageReader.messages(in: try watcher.receive(timeoutMilliseconds: 5000))
-        #expect(try messages.compactMap { m throws(NetlinkError) in try RTNetlinkMessage.parseRule(m) } == [rule])
+        #expect(try messages.compactMap { m throws(NetlinkError) in try NetlinkRouteMessage.parseRule(m) } == [rule])
         #expect(messages.allSatisfy { $0.sequence != 0 || $0.pid == 0 })
     }
 }

@@ -14,7 +14,7 @@ struct Fixture: Sendable, CustomTestStringConvertible {
 
 let fixtures: [Fixture] = [
     Fixture(
-        name: "link dump", built: RTNetlinkMessage.linkDump(sequence: 1),
+        name: "link dump", built: NetlinkRouteMessage.linkDump(sequence: 1),
         expected: """
             20 00 00 00  // nlmsg_len 32
             12 00        // nlmsg_type RTM_GETLINK (18)
@@ -29,7 +29,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // ifi_change
             """),
     Fixture(
-        name: "address dump inet", built: RTNetlinkMessage.addressDump(family: .inet, sequence: 2),
+        name: "address dump inet", built: NetlinkRouteMessage.addressDump(family: .inet, sequence: 2),
         expected: """
             18 00 00 00  // nlmsg_len 24
             16 00        // RTM_GETADDR (22)
@@ -43,7 +43,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // ifa_index
             """),
     Fixture(
-        name: "address dump inet6", built: RTNetlinkMessage.addressDump(family: .inet6, sequence: 3),
+        name: "address dump inet6", built: NetlinkRouteMessage.addressDump(family: .inet6, sequence: 3),
         expected: """
             18 00 00 00  // nlmsg_len 24
             16 00        // RTM_GETADDR
@@ -54,7 +54,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // ifa_index
             """),
     Fixture(
-        name: "rule dump inet", built: RTNetlinkMessage.ruleDump(family: .inet, sequence: 4),
+        name: "rule dump inet", built: NetlinkRouteMessage.ruleDump(family: .inet, sequence: 4),
         expected: """
             1c 00 00 00  // nlmsg_len 28
             22 00        // RTM_GETRULE (34)
@@ -71,7 +71,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // flags
             """),
     Fixture(
-        name: "rule dump inet6", built: RTNetlinkMessage.ruleDump(family: .inet6, sequence: 5),
+        name: "rule dump inet6", built: NetlinkRouteMessage.ruleDump(family: .inet6, sequence: 5),
         expected: """
             1c 00 00 00  // nlmsg_len 28
             22 00        // RTM_GETRULE
@@ -82,7 +82,7 @@ let fixtures: [Fixture] = [
             00 00 00 00              // flags
             """),
     Fixture(
-        name: "route dump inet", built: RTNetlinkMessage.routeDump(family: .inet, sequence: 6),
+        name: "route dump inet", built: NetlinkRouteMessage.routeDump(family: .inet, sequence: 6),
         expected: """
             1c 00 00 00  // nlmsg_len 28
             1a 00        // RTM_GETROUTE (26)
@@ -96,7 +96,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // rtm_flags
             """),
     Fixture(
-        name: "route dump inet6", built: RTNetlinkMessage.routeDump(family: .inet6, sequence: 7),
+        name: "route dump inet6", built: NetlinkRouteMessage.routeDump(family: .inet6, sequence: 7),
         expected: """
             1c 00 00 00  // nlmsg_len 28
             1a 00        // RTM_GETROUTE
@@ -107,7 +107,7 @@ let fixtures: [Fixture] = [
             00 00 00 00              // rtm_flags
             """),
     Fixture(
-        name: "link set up", built: RTNetlinkMessage.linkSetUp(index: 3, sequence: 0x0A0B_0C0D),
+        name: "link set up", built: NetlinkRouteMessage.linkSetUp(index: 3, sequence: 0x0A0B_0C0D),
         expected: """
             20 00 00 00  // nlmsg_len 32
             10 00        // RTM_NEWLINK (16)
@@ -122,7 +122,7 @@ let fixtures: [Fixture] = [
             01 00 00 00  // ifi_change IFF_UP
             """),
     Fixture(
-        name: "link set group", built: RTNetlinkMessage.linkSetGroup(index: 3, group: 7, sequence: 8),
+        name: "link set group", built: NetlinkRouteMessage.linkSetGroup(index: 3, group: 7, sequence: 8),
         expected: """
             28 00 00 00  // nlmsg_len 40
             10 00        // RTM_NEWLINK
@@ -137,7 +137,7 @@ let fixtures: [Fixture] = [
             07 00 00 00  // group 7
             """),
     Fixture(
-        name: "address add inet", built: RTNetlinkMessage.addressAdd(addressV4, sequence: 9),
+        name: "address add inet", built: NetlinkRouteMessage.addressAdd(addressV4, sequence: 9),
         expected: """
             38 00 00 00  // nlmsg_len 56
             14 00        // RTM_NEWADDR (20)
@@ -159,7 +159,7 @@ let fixtures: [Fixture] = [
             ee 00 00 00  // 0xee + 3 bytes padding
             """),
     Fixture(
-        name: "address add inet without flags or proto", built: RTNetlinkMessage.addressAdd(plainAddressV4, sequence: 0x100),
+        name: "address add inet without flags or proto", built: NetlinkRouteMessage.addressAdd(plainAddressV4, sequence: 0x100),
         expected: """
             30 00 00 00  // nlmsg_len 48
             14 00        // RTM_NEWADDR
@@ -176,7 +176,7 @@ let fixtures: [Fixture] = [
             00 00 00 00  // 0 (no IFA_PROTO: proto 0)
             """),
     Fixture(
-        name: "address add inet6", built: RTNetlinkMessage.addressAdd(addressV6, sequence: 10),
+        name: "address add inet6", built: NetlinkRouteMessage.addressAdd(addressV6, sequence: 10),
         expected: """
             3c 00 00 00  // nlmsg_len 60
             14 00        // RTM_NEWADDR
@@ -196,7 +196,7 @@ let fixtures: [Fixture] = [
             ee 00 00 00  // 0xee + padding
             """),
     Fixture(
-        name: "address delete inet", built: RTNetlinkMessage.addressDelete(addressV4, sequence: 11),
+        name: "address delete inet", built: NetlinkRouteMessage.addressDelete(addressV4, sequence: 11),
         expected: """
             28 00 00 00  // nlmsg_len 40
             15 00        // RTM_DELADDR (21)
@@ -211,7 +211,7 @@ let fixtures: [Fixture] = [
             0a 00 02 0a  // 10.0.2.10
             """),
     Fixture(
-        name: "address delete inet6", built: RTNetlinkMessage.addressDelete(addressV6, sequence: 12),
+        name: "address delete inet6", built: NetlinkRouteMessage.addressDelete(addressV6, sequence: 12),
         expected: """
             2c 00 00 00  // nlmsg_len 44
             15 00        // RTM_DELADDR
@@ -224,7 +224,7 @@ let fixtures: [Fixture] = [
             20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 05  // 2001:db8::5
             """),
     Fixture(
-        name: "route add inet default", built: RTNetlinkMessage.routeAdd(defaultRouteV4, sequence: 13),
+        name: "route add inet default", built: NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 13),
         expected: """
             3c 00 00 00  // nlmsg_len 60
             18 00        // RTM_NEWROUTE (24)
@@ -250,7 +250,7 @@ let fixtures: [Fixture] = [
             0a 00 02 01  // 10.0.2.1
             """),
     Fixture(
-        name: "route add inet subnet", built: RTNetlinkMessage.routeAdd(subnetRouteV4, sequence: 14),
+        name: "route add inet subnet", built: NetlinkRouteMessage.routeAdd(subnetRouteV4, sequence: 14),
         expected: """
             44 00 00 00  // nlmsg_len 68
             18 00        // RTM_NEWROUTE
@@ -275,7 +275,7 @@ let fixtures: [Fixture] = [
             0a 00 02 0a  // 10.0.2.10
             """),
     Fixture(
-        name: "route replace inet6 default", built: RTNetlinkMessage.routeReplace(defaultRouteV6, sequence: 15),
+        name: "route replace inet6 default", built: NetlinkRouteMessage.routeReplace(defaultRouteV6, sequence: 15),
         expected: """
             48 00 00 00  // nlmsg_len 72
             18 00        // RTM_NEWROUTE
@@ -295,7 +295,7 @@ let fixtures: [Fixture] = [
             fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // fe80:ec2::1
             """),
     Fixture(
-        name: "route add inet6 on-link, table < 256", built: RTNetlinkMessage.routeAdd(onLinkRouteV6, sequence: 16),
+        name: "route add inet6 on-link, table < 256", built: NetlinkRouteMessage.routeAdd(onLinkRouteV6, sequence: 16),
         expected: """
             48 00 00 00  // nlmsg_len 72
             18 00        // RTM_NEWROUTE
@@ -316,7 +316,7 @@ let fixtures: [Fixture] = [
             03 00 00 00  // 3
             """),
     Fixture(
-        name: "route delete inet", built: RTNetlinkMessage.routeDelete(defaultRouteV4, sequence: 17),
+        name: "route delete inet", built: NetlinkRouteMessage.routeDelete(defaultRouteV4, sequence: 17),
         expected: """
             3c 00 00 00  // nlmsg_len 60
             19 00        // RTM_DELROUTE (25)
@@ -335,7 +335,7 @@ let fixtures: [Fixture] = [
             08 00 05 00 0a 00 02 01  // RTA_GATEWAY 10.0.2.1
             """),
     Fixture(
-        name: "route delete inet6", built: RTNetlinkMessage.routeDelete(defaultRouteV6, sequence: 22),
+        name: "route delete inet6", built: NetlinkRouteMessage.routeDelete(defaultRouteV6, sequence: 22),
         expected: """
             48 00 00 00  // nlmsg_len 72
             19 00        // RTM_DELROUTE
@@ -351,7 +351,7 @@ let fixtures: [Fixture] = [
             14 00 05 00 fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // RTA_GATEWAY fe80:ec2::1
             """),
     Fixture(
-        name: "rule add inet", built: RTNetlinkMessage.ruleAdd(ruleV4, sequence: 18),
+        name: "rule add inet", built: NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 18),
         expected: """
             3c 00 00 00  // nlmsg_len 60
             20 00        // RTM_NEWRULE (32)
@@ -376,7 +376,7 @@ let fixtures: [Fixture] = [
             ee 00 00 00  // 0xee + padding
             """),
     Fixture(
-        name: "rule add inet6 suppress_ifgroup", built: RTNetlinkMessage.ruleAdd(ruleSuppressV6, sequence: 19),
+        name: "rule add inet6 suppress_ifgroup", built: NetlinkRouteMessage.ruleAdd(ruleSuppressV6, sequence: 19),
         expected: """
             3c 00 00 00  // nlmsg_len 60
             20 00        // RTM_NEWRULE
@@ -397,7 +397,7 @@ let fixtures: [Fixture] = [
             ee 00 00 00  // 0xee + padding
             """),
     Fixture(
-        name: "rule delete inet6", built: RTNetlinkMessage.ruleDelete(ruleV6, sequence: 20),
+        name: "rule delete inet6", built: NetlinkRouteMessage.ruleDelete(ruleV6, sequence: 20),
         expected: """
             48 00 00 00  // nlmsg_len 72
             21 00        // RTM_DELRULE (33)
@@ -417,7 +417,7 @@ let fixtures: [Fixture] = [
             ee 00 00 00  // 0xee + padding
             """),
     Fixture(
-        name: "rule delete inet with to", built: RTNetlinkMessage.ruleDelete(ruleWithTo, sequence: 21),
+        name: "rule delete inet with to", built: NetlinkRouteMessage.ruleDelete(ruleWithTo, sequence: 21),
         expected: """
             44 00 00 00  // nlmsg_len 68
             21 00        // RTM_DELRULE
@@ -456,18 +456,18 @@ func messageMatchesKernelABI(_ fixture: Fixture) {
 @Test func changeRequestsUseTheMatchingBuilder() {
     let link = Link(index: 3, name: "eth1", mac: nil, isUp: false)
     let pairs: [(Change, [UInt8])] = [
-        (.linkSetUp(link), RTNetlinkMessage.linkSetUp(index: 3, sequence: 5)),
-        (.linkSetGroup(link, group: 7), RTNetlinkMessage.linkSetGroup(index: 3, group: 7, sequence: 5)),
-        (.addressAdd(addressV4), RTNetlinkMessage.addressAdd(addressV4, sequence: 5)),
-        (.addressDelete(addressV6), RTNetlinkMessage.addressDelete(addressV6, sequence: 5)),
-        (.routeAdd(defaultRouteV4), RTNetlinkMessage.routeAdd(defaultRouteV4, sequence: 5)),
-        (.routeReplace(defaultRouteV6), RTNetlinkMessage.routeReplace(defaultRouteV6, sequence: 5)),
-        (.routeDelete(subnetRouteV4), RTNetlinkMessage.routeDelete(subnetRouteV4, sequence: 5)),
-        (.ruleAdd(ruleV4), RTNetlinkMessage.ruleAdd(ruleV4, sequence: 5)),
-        (.ruleDelete(ruleV6), RTNetlinkMessage.ruleDelete(ruleV6, sequence: 5)),
+        (.linkSetUp(link), NetlinkRouteMessage.linkSetUp(index: 3, sequence: 5)),
+        (.linkSetGroup(link, group: 7), NetlinkRouteMessage.linkSetGroup(index: 3, group: 7, sequence: 5)),
+        (.addressAdd(addressV4), NetlinkRouteMessage.addressAdd(addressV4, sequence: 5)),
+        (.addressDelete(addressV6), NetlinkRouteMessage.addressDelete(addressV6, sequence: 5)),
+        (.routeAdd(defaultRouteV4), NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 5)),
+        (.routeReplace(defaultRouteV6), NetlinkRouteMessage.routeReplace(defaultRouteV6, sequence: 5)),
+        (.routeDelete(subnetRouteV4), NetlinkRouteMessage.routeDelete(subnetRouteV4, sequence: 5)),
+        (.ruleAdd(ruleV4), NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 5)),
+        (.ruleDelete(ruleV6), NetlinkRouteMessage.ruleDelete(ruleV6, sequence: 5)),
     ]
     for (change, bytes) in pairs {
-        #expect(RTNetlinkMessage.request(for: change, sequence: 5) == bytes, "\(change)")
+        #expect(NetlinkRouteMessage.request(for: change, sequence: 5) == bytes, "\(change)")
     }
 }
 

@@ -62,7 +62,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
 
 @Test func linkDumpSpanningTwoDatagrams() throws {
     let socket = FakeSocket(replies: [hex(loLinkSeq1 + "\n" + eth1Link(seq: 1)), hex(doneSeq1)])
-    let links = try RTNetlink(socket: socket).linkList()
+    let links = try NetlinkRouteClient(socket: socket).linkList()
     #expect(links == [lo, eth1])
     #expect(socket.sent == [hex(fixtures[0].expected)])  // exactly the link dump request, seq 1
     #expect(socket.replies.isEmpty)
@@ -93,7 +93,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         14 00 01 00 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 05  // IFA_ADDRESS 2001:db8::5
         """
     let socket = FakeSocket(replies: [hex(v4 + "\n" + doneSeq1), hex(v6 + "\n" + doneSeq2)])
-    let addresses = try RTNetlink(socket: socket).addressList()
+    let addresses = try NetlinkRouteClient(socket: socket).addressList()
     #expect(
         addresses == [
             InterfaceAddress(
@@ -102,7 +102,8 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         ])
     #expect(
         socket.sent == [
-            RTNetlinkMessage.addressDump(family: .inet, sequence: 1), RTNetlinkMessage.addressDump(family: .inet6, sequence: 2),
+            NetlinkRouteMessage.addressDump(family: .inet, sequence: 1),
+            NetlinkRouteMessage.addressDump(family: .inet6, sequence: 2),
         ])
 }
 
@@ -163,7 +164,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         05 00 15 00 ee 00 00 00  // FRA_PROTOCOL 0xee
         """
     let socket = FakeSocket(replies: [hex(v4 + "\n" + doneSeq1), hex(v6 + "\n" + doneSeq2)])
-    let rules = try RTNetlink(socket: socket).ruleList()
+    let rules = try NetlinkRouteClient(socket: socket).ruleList()
     #expect(
         rules == [
             ruleV4,
@@ -214,7 +215,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         08 00 04 00 03 00 00 00  // RTA_OIF 3
         """
     let socket = FakeSocket(replies: [hex(v4 + "\n" + doneSeq1), hex(v6 + "\n" + doneSeq2)])
-    let routes = try RTNetlink(socket: socket).routeList()
+    let routes = try NetlinkRouteClient(socket: socket).routeList()
     #expect(
         routes == [
             defaultRouteV4,
@@ -234,7 +235,7 @@ let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: 
         hex(doneSeq2.replacingFirst("02 00 00 00", with: "06 00 00 00")),
         hex(doneSeq2.replacingFirst("02 00 00 00", with: "07 00 00 00")),
     ])
-    let state = try RTNetlink(socket: socket).observe()
+    let state = try NetlinkRouteClient(socket: socket).observe()
     #expect(state == ObservedState(links: [lo]))
     #expect(socket.sent.count == 7)
 }
@@ -261,14 +262,14 @@ extension String {
         08 00 0f 00 11 27 00 00 05 00 15 00 ee 00 00 00
         """
     let socket = FakeSocket(replies: [hex(reply)])
-    let netlink = RTNetlink(socket: socket)
+    let netlink = NetlinkRouteClient(socket: socket)
     #expect(
         throws: NetlinkError.kernel(
             operation: "rule add from 10.0.2.10 lookup 10001 priority 10001 proto eniroute", errno: .fileExists, message: nil)
     ) {
         try netlink.ruleAdd(ruleV4)
     }
-    #expect(socket.sent == [RTNetlinkMessage.ruleAdd(ruleV4, sequence: 1)])
+    #expect(socket.sent == [NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 1)])
     let error = NetlinkError.kernel(operation: "rule add from 10.0.2.10 lookup 10001", errno: .fileExists, message: nil)
     #expect(error.description == "rule add from 10.0.2.10 lookup 10001: File exists (EEXIST)")
 }
@@ -286,7 +287,7 @@ extension String {
         4e 65 78 74 68 6f 70 20 68 61 73 20 69 6e 76 61  // "Nexthop has inva"
         6c 69 64 20 67 61 74 65 77 61 79 00              // "lid gateway\\0"
         """
-    let netlink = RTNetlink(socket: FakeSocket(replies: [hex(reply)]))
+    let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [hex(reply)]))
     do {
         try netlink.routeAdd(defaultRouteV4)
         Issue.record("expected a NACK")
@@ -311,7 +312,7 @@ extension String {
         ef ff ff ff
         """
     for reply in [cut, noOriginal] {
-        let netlink = RTNetlink(socket: FakeSocket(replies: [hex(reply)]))
+        let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [hex(reply)]))
         do {
             try netlink.ruleAdd(ruleV4)
             Issue.record("expected an error")
@@ -335,7 +336,7 @@ let ackSeq2 = """
     """
 
 @Test func sequenceMismatchIsAnError() {
-    let netlink = RTNetlink(socket: FakeSocket(replies: [hex(ackSeq2)]))  // the request has seq 1
+    let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [hex(ackSeq2)]))  // the request has seq 1
     #expect(
         throws: NetlinkError.sequenceMismatch(
             operation: "rule add from 10.0.2.10 lookup 10001 priority 10001 proto eniroute", expected: 1, received: 2)
@@ -352,7 +353,7 @@ let ackSeq2 = """
         00 00 00 00
         3c 00 00 00 20 00 05 06 01 00 00 00 00 00 00 00
         """
-    let netlink = RTNetlink(socket: FakeSocket(replies: [hex(foreign)]))
+    let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [hex(foreign)]))
     #expect(
         throws: NetlinkError.portMismatch(
             operation: "rule add from 10.0.2.10 lookup 10001 priority 10001 proto eniroute", expected: 4242, received: 42)
@@ -362,7 +363,7 @@ let ackSeq2 = """
 }
 
 @Test func missingReplyTimesOutWithTheOperationNamed() {
-    let netlink = RTNetlink(socket: FakeSocket(), timeoutMilliseconds: 250)
+    let netlink = NetlinkRouteClient(socket: FakeSocket(), timeoutMilliseconds: 250)
     #expect(throws: NetlinkError.timeout(operation: "-4 rule show", milliseconds: 250)) { try netlink.ruleList() }
 }
 
@@ -371,16 +372,16 @@ let ackSeq2 = """
     let socket = FakeSocket(replies: [
         hex(interrupted), hex(loLinkSeq1.replacingFirst("01 00 00 00  // seq 1", with: "02 00 00 00") + "\n" + doneSeq2),
     ])
-    let links = try RTNetlink(socket: socket).linkList()
+    let links = try NetlinkRouteClient(socket: socket).linkList()
     #expect(links == [lo])
-    #expect(socket.sent == [RTNetlinkMessage.linkDump(sequence: 1), RTNetlinkMessage.linkDump(sequence: 2)])
+    #expect(socket.sent == [NetlinkRouteMessage.linkDump(sequence: 1), NetlinkRouteMessage.linkDump(sequence: 2)])
 }
 
 @Test func dumpInterruptedEveryTimeFails() {
     let socket = FakeSocket(replies: [
         hex(eth1Link(seq: 1, flags: 0x12) + "\n" + doneSeq1), hex(eth1Link(seq: 2, flags: 0x12) + "\n" + doneSeq2),
     ])
-    let netlink = RTNetlink(socket: socket, dumpRetries: 1)
+    let netlink = NetlinkRouteClient(socket: socket, dumpRetries: 1)
     #expect(throws: NetlinkError.dumpInterrupted(operation: "link show", attempts: 2)) { try netlink.linkList() }
 }
 
@@ -393,7 +394,7 @@ let ackSeq2 = """
         9f ff ff ff  // -97 EAFNOSUPPORT
         1c 00 00 00 1a 00 01 03 02 00 00 00 00 00 00 00  // the request's header
         """
-    let netlink = RTNetlink(socket: FakeSocket(replies: [hex(doneSeq1), hex(refused)]))
+    let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [hex(doneSeq1), hex(refused)]))
     #expect(throws: NetlinkError.kernel(operation: "-6 route show table all", errno: .addressFamilyNotSupported, message: nil)) {
         try netlink.routeList()
     }
@@ -413,19 +414,19 @@ let ackSeq2 = """
     // Replies out of order and spread over two datagrams still land on the right change.
     let socket = FakeSocket(replies: [hex(ackSeq3 + "\n" + ackSeq1), hex(nackSeq2)])
     let changes: [Change] = [.ruleAdd(ruleV4), .ruleAdd(ruleSuppressV6), .routeAdd(defaultRouteV4)]
-    let results = RTNetlink(socket: socket).apply(changes)
+    let results = NetlinkRouteClient(socket: socket).apply(changes)
     #expect(results.count == 3)
     #expect((try? results[0].get()) != nil)
     #expect(
         results[1].errorValue
-            == .kernel(operation: RTNetlinkMessage.operationName(for: changes[1]), errno: .fileExists, message: nil)
+            == .kernel(operation: NetlinkRouteMessage.operationName(for: changes[1]), errno: .fileExists, message: nil)
     )
     #expect((try? results[2].get()) != nil)
     // One datagram with all three requests.
     #expect(
         socket.sent == [
-            RTNetlinkMessage.ruleAdd(ruleV4, sequence: 1) + RTNetlinkMessage.ruleAdd(ruleSuppressV6, sequence: 2)
-                + RTNetlinkMessage.routeAdd(defaultRouteV4, sequence: 3)
+            NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 1) + NetlinkRouteMessage.ruleAdd(ruleSuppressV6, sequence: 2)
+                + NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 3)
         ])
 }
 
@@ -433,15 +434,15 @@ let ackSeq2 = """
     let ackSeq1 = ackSeq2.replacingFirst("02 00 00 00  // seq 2", with: "01 00 00 00")
     let ackSeq99 = ackSeq2.replacingFirst("02 00 00 00  // seq 2", with: "63 00 00 00")
     let socket = FakeSocket(replies: [hex(ackSeq1 + "\n" + ackSeq99)])
-    let results = RTNetlink(socket: socket).apply([.ruleAdd(ruleV4), .ruleAdd(ruleV6), .routeAdd(defaultRouteV4)])
+    let results = NetlinkRouteClient(socket: socket).apply([.ruleAdd(ruleV4), .ruleAdd(ruleV6), .routeAdd(defaultRouteV4)])
     #expect((try? results[0].get()) != nil)
     #expect(
         results[1].errorValue
-            == .sequenceMismatch(operation: RTNetlinkMessage.operationName(for: .ruleAdd(ruleV6)), expected: 2, received: 99))
+            == .sequenceMismatch(operation: NetlinkRouteMessage.operationName(for: .ruleAdd(ruleV6)), expected: 2, received: 99))
     #expect(
         results[2].errorValue
             == .sequenceMismatch(
-                operation: RTNetlinkMessage.operationName(for: .routeAdd(defaultRouteV4)), expected: 2, received: 99))
+                operation: NetlinkRouteMessage.operationName(for: .routeAdd(defaultRouteV4)), expected: 2, received: 99))
 }
 
 @Test func largeBatchIsSplitIntoBoundedDatagrams() throws {
@@ -453,13 +454,13 @@ let ackSeq2 = """
                 family: .inet6, priority: UInt32(20000 + i), from: prefix("2001:db8::\(String(i, radix: 16))/128"), table: 10001,
                 proto: Ownership.routeProtocol))
     }
-    let results = RTNetlink(socket: socket, firstSequence: 77).apply(changes)
+    let results = NetlinkRouteClient(socket: socket, firstSequence: 77).apply(changes)
     #expect(results.count == 1000)
     #expect(results.allSatisfy { (try? $0.get()) != nil })
     #expect(socket.sent.count > 1)
     var sequences: [UInt32] = []
     for datagram in socket.sent {
-        #expect(datagram.count <= RTNetlinkMessage.maximumBatchBytes)
+        #expect(datagram.count <= NetlinkRouteMessage.maximumBatchBytes)
         let messages = try NetlinkMessageReader.messages(in: datagram)
         #expect(messages.count <= 128)
         sequences += messages.map(\.sequence)
@@ -497,20 +498,20 @@ extension Result {
     func message(_ type: UInt16, _ payload: String) -> NetlinkMessage {
         NetlinkMessage(type: type, flags: 0, sequence: 1, pid: 4242, payload: hex(payload))
     }
-    #expect(throws: NetlinkError.self) { try RTNetlinkMessage.parseLink(message(16, "00 00 01 00 03 00")) }  // short ifinfomsg
+    #expect(throws: NetlinkError.self) { try NetlinkRouteMessage.parseLink(message(16, "00 00 01 00 03 00")) }  // short ifinfomsg
     #expect(throws: NetlinkError.self) {
-        try RTNetlinkMessage.parseAddress(message(20, "02 18 00 00 03 00 00 00 07 00 02 00 0a 00 02 00"))  // 3-byte IFA_LOCAL
+        try NetlinkRouteMessage.parseAddress(message(20, "02 18 00 00 03 00 00 00 07 00 02 00 0a 00 02 00"))  // 3-byte IFA_LOCAL
     }
     #expect(throws: NetlinkError.self) {
-        try RTNetlinkMessage.parseAddress(message(20, "02 c8 00 00 03 00 00 00 08 00 02 00 0a 00 02 0a"))  // prefix length 200
+        try NetlinkRouteMessage.parseAddress(message(20, "02 c8 00 00 03 00 00 00 08 00 02 00 0a 00 02 0a"))  // prefix length 200
     }
     #expect(throws: NetlinkError.self) {
         // A 2-byte RTA_OIF.
-        try RTNetlinkMessage.parseRoute(message(24, "02 00 00 00 fe 02 00 01 00 00 00 00 06 00 04 00 03 00 00 00"))
+        try NetlinkRouteMessage.parseRoute(message(24, "02 00 00 00 fe 02 00 01 00 00 00 00 06 00 04 00 03 00 00 00"))
     }
     #expect(throws: NetlinkError.self) {
         // A 4-byte FRA_SRC in an IPv6 rule.
-        try RTNetlinkMessage.parseRule(message(32, "0a 00 80 00 00 00 00 01 00 00 00 00 08 00 02 00 0a 00 02 0a"))
+        try NetlinkRouteMessage.parseRule(message(32, "0a 00 80 00 00 00 00 01 00 00 00 00 08 00 02 00 0a 00 02 0a"))
     }
 }
 
@@ -536,16 +537,16 @@ extension Result {
         for var m in messages {
             for type: UInt16 in [16, 20, 24, 32] {
                 m.type = type
-                _ = try? RTNetlinkMessage.parseLink(m)
-                _ = try? RTNetlinkMessage.parseAddress(m)
-                _ = try? RTNetlinkMessage.parseRoute(m)
-                _ = try? RTNetlinkMessage.parseRule(m)
+                _ = try? NetlinkRouteMessage.parseLink(m)
+                _ = try? NetlinkRouteMessage.parseAddress(m)
+                _ = try? NetlinkRouteMessage.parseRoute(m)
+                _ = try? NetlinkRouteMessage.parseRule(m)
             }
             parsed += 1
         }
-        let netlink = RTNetlink(socket: FakeSocket(replies: [bytes]))
+        let netlink = NetlinkRouteClient(socket: FakeSocket(replies: [bytes]))
         _ = netlink.apply([.ruleAdd(ruleV4)])
-        _ = try? RTNetlink(socket: FakeSocket(replies: [bytes])).linkList()
+        _ = try? NetlinkRouteClient(socket: FakeSocket(replies: [bytes])).linkList()
     }
     #expect(parsed > 100)  // the mutations left enough valid framing to reach the parsers
 }
@@ -571,7 +572,7 @@ extension Result {
         00 00 01 00 03 00 00 00 03 00 00 00  // an ifinfomsg cut to 12 bytes
         """
     let socket = FakeSocket(replies: [hex(badLink), hex(loLinkSeq1 + "\n" + doneSeq1), hex(ackSeq2)])
-    let netlink = RTNetlink(socket: socket)
+    let netlink = NetlinkRouteClient(socket: socket)
     #expect(throws: NetlinkError.self) { try netlink.linkList() }
     #expect(socket.replies.count == 1)  // the dump was read up to NLMSG_DONE, nothing more
     try netlink.ruleAdd(ruleV4)  // so the next request (seq 2) matches its ACK

@@ -86,8 +86,8 @@ let plainAddressV4 = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.3.7"), 
 
 /// `ip link add veth0 type veth peer name veth1` (`IFLA_INFO_DATA` holds `VETH_INFO_PEER` = 1 with
 /// the peer's own `ifinfomsg` and name): a link pair for tests in a private namespace.
-func vethPairCreate() -> RTNetlink.Request {
-    RTNetlink.Request(operation: "link add veth0 type veth peer name veth1") { sequence in
+func vethPairCreate() -> NetlinkRouteClient.Request {
+    NetlinkRouteClient.Request(operation: "link add veth0 type veth peer name veth1") { sequence in
         var w = NetlinkMessageWriter(type: UInt16(RTM_NEWLINK), flags: 0x605, sequence: sequence)
         w.appendHeader(ifinfomsg())
         w.appendAttribute(type: UInt16(IFLA_IFNAME), string: "veth0")

@@ -10,23 +10,23 @@ public func fuzzNetlinkReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int
     _ = try? NetlinkMessageReader.attributes(in: bytes)
     guard let messages = try? NetlinkMessageReader.messages(in: bytes) else { return 0 }
     for m in messages {
-        for type in [K.newLink, K.newAddr, K.newRule, K.newRoute] {
+        for type in [UAPI.newLink, UAPI.newAddr, UAPI.newRule, UAPI.newRoute] {
             var typed = m
             typed.type = type
-            _ = try? RTNetlinkMessage.parseLink(typed)
-            if let a = try? RTNetlinkMessage.parseAddress(typed) { precondition(a.prefix.length <= a.family.bitWidth) }
-            _ = try? RTNetlinkMessage.parseRule(typed)
-            if let r = try? RTNetlinkMessage.parseRoute(typed) {
+            _ = try? NetlinkRouteMessage.parseLink(typed)
+            if let a = try? NetlinkRouteMessage.parseAddress(typed) { precondition(a.prefix.length <= a.family.bitWidth) }
+            _ = try? NetlinkRouteMessage.parseRule(typed)
+            if let r = try? NetlinkRouteMessage.parseRoute(typed) {
                 precondition(r.destination.length <= r.family.bitWidth)
                 _ = r.description
             }
         }
-        _ = try? RouteNetlinkEvent.parse(m)
+        _ = try? NetlinkRouteEvent.parse(m)
         var status = m
-        status.type = K.error
-        _ = try? RTNetlinkMessage.parseStatus(status)
-        status.type = K.done
-        _ = try? RTNetlinkMessage.parseStatus(status)
+        status.type = UAPI.error
+        _ = try? NetlinkRouteMessage.parseStatus(status)
+        status.type = UAPI.done
+        _ = try? NetlinkRouteMessage.parseStatus(status)
     }
     return 0
 }

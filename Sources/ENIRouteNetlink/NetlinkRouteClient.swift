@@ -5,7 +5,7 @@ import ENIRouteSystem
 /// changes, singly or in batches. Every request has its own sequence number; every reply is
 /// checked for this socket's port id and an outstanding sequence number, and every change is
 /// acknowledged (`NLM_F_ACK`). Not thread-safe: use one instance from one thread at a time.
-public final class RTNetlink {
+public final class NetlinkRouteClient {
     /// The socket requests go through. It should not be subscribed to multicast groups:
     /// unsolicited messages are errors here.
     public let socket: any NetlinkSocket
@@ -23,9 +23,9 @@ public final class RTNetlink {
         self.dumpRetries = dumpRetries
     }
 
-    /// Opens a new `RouteNetlinkSocket` in the calling thread's network namespace.
+    /// Opens a new `NetlinkRouteSocket` in the calling thread's network namespace.
     public convenience init() throws(NetlinkError) {
-        self.init(socket: try RouteNetlinkSocket())
+        self.init(socket: try NetlinkRouteSocket())
     }
 
     private func takeSequence() -> UInt32 {
@@ -39,8 +39,8 @@ public final class RTNetlink {
     /// All links (`ip link show`).
     public func linkList() throws(NetlinkError) -> [Link] {
         try dump(
-            "link show", request: { RTNetlinkMessage.linkDump(sequence: $0) },
-            parse: { m throws(NetlinkError) in try RTNetlinkMessage.parseLink(m) })
+            "link show", request: { NetlinkRouteMessage.linkDump(sequence: $0) },
+            parse: { m throws(NetlinkError) in try NetlinkRouteMessage.parseLink(m) })
     }
 
     /// All IPv4 and IPv6 addresses (`ip address show`).
@@ -48,8 +48,9 @@ public final class RTNetlink {
         var result: [InterfaceAddress] = []
         for f in [AddressFamily.inet, .inet6] {
             result += try dump(
-                "\(flag(f))address show", request: { RTNetlinkMessage.addressDump(family: f, sequence: $0) },
-                parse: { m throws(NetlinkError) in try RTNetlinkMessage.parseAddress(m).flatMap { $0.family == f ? $0 : nil } })
+                "\(flag(f))address show", request: { NetlinkRouteMessage.addressDump(family: f, sequence: $0) },
+                parse: { m throws(NetlinkError) in try NetlinkRouteMessage.parseAddress(m).flatMap { $0.family == f ? $0 : nil } }
+            )
         }
         return result
     }
@@ -59,8 +60,8 @@ public final class RTNetlink {
         var result: [RoutingPolicyRule] = []
         for f in [AddressFamily.inet, .inet6] {
             result += try dump(
-                "\(flag(f))rule show", request: { RTNetlinkMessage.ruleDump(family: f, sequence: $0) },
-                parse: { m throws(NetlinkError) in try RTNetlinkMessage.parseRule(m).flatMap { $0.family == f ? $0 : nil } })
+                "\(flag(f))rule show", request: { NetlinkRouteMessage.ruleDump(family: f, sequence: $0) },
+                parse: { m throws(NetlinkError) in try NetlinkRouteMessage.parseRule(m).flatMap { $0.family == f ? $0 : nil } })
         }
         return result
     }
@@ -70,8 +71,8 @@ public final class RTNetlink {
         var result: [Route] = []
         for f in [AddressFamily.inet, .inet6] {
             result += try dump(
-                "\(flag(f))route show table all", request: { RTNetlinkMessage.routeDump(family: f, sequence: $0) },
-                parse: { m throws(NetlinkError) in try RTNetlinkMessage.parseRoute(m).flatMap { $0.family == f ? $0 : nil } })
+                "\(flag(f))route show table all", request: { NetlinkRouteMessage.routeDump(family: f, sequence: $0) },
+                parse: { m throws(NetlinkError) in try NetlinkRouteMessage.parseRoute(m).flatMap { $0.family == f ? $0 : nil } })
         }
         return result
     }
@@ -101,20 +102,20 @@ public final class RTNetlink {
                     let datagram = try socket.receive(timeoutMilliseconds: timeoutMilliseconds)
                     for m in try NetlinkMessageReader.messages(in: datagram) where !done {
                         try check(m, sequence: sequence)
-                        if m.flags & K.fDumpIntr != 0 { interrupted = true }
+                        if m.flags & UAPI.fDumpIntr != 0 { interrupted = true }
                         switch m.type {
-                        case K.done, K.error:
-                            let status = try RTNetlinkMessage.parseStatus(m)
+                        case UAPI.done, UAPI.error:
+                            let status = try NetlinkRouteMessage.parseStatus(m)
                             if status.error < 0 {
                                 throw NetlinkError.kernel(
                                     operation: operation, errno: Errno(status.error), message: status.message)
                             }
-                            guard m.type == K.done else {
+                            guard m.type == UAPI.done else {
                                 throw NetlinkError.unexpectedMessage(operation: operation, type: m.type)
                             }
                             done = true
-                        case K.noop: continue
-                        case K.overrun: throw NetlinkError.unexpectedMessage(operation: operation, type: m.type)
+                        case UAPI.noop: continue
+                        case UAPI.overrun: throw NetlinkError.unexpectedMessage(operation: operation, type: m.type)
                         default:
                             // A bad object does not stop the reading: the rest of the dump is
                             // drained up to NLMSG_DONE so that the next request starts clean.
@@ -179,7 +180,7 @@ public final class RTNetlink {
     /// Applies changes in order and returns one result per change, in the same order.
     ///
     /// Each change is a message with `NLM_F_ACK` and its own sequence number. Messages are packed
-    /// into datagrams of at most `RTNetlinkMessage.maximumBatchBytes` (and 128 messages); the kernel
+    /// into datagrams of at most `NetlinkRouteMessage.maximumBatchBytes` (and 128 messages); the kernel
     /// handles every message of a datagram even when one fails. After each datagram, every ACK or
     /// NACK is read and matched by sequence number. A reply that cannot be matched (foreign port id,
     /// unknown sequence number, garbage, timeout) leaves the socket's state unknown: every change
@@ -189,8 +190,8 @@ public final class RTNetlink {
         perform(
             changes.map { change in
                 Request(
-                    operation: RTNetlinkMessage.operationName(for: change, interfaceNames: interfaceNames),
-                    message: { RTNetlinkMessage.request(for: change, sequence: $0) })
+                    operation: NetlinkRouteMessage.operationName(for: change, interfaceNames: interfaceNames),
+                    message: { NetlinkRouteMessage.request(for: change, sequence: $0) })
             })
     }
 
@@ -209,7 +210,7 @@ public final class RTNetlink {
         }
     }
 
-    /// Sends requests that `RTNetlinkMessage` has no builder for (tests use it to create a veth pair)
+    /// Sends requests that `NetlinkRouteMessage` has no builder for (tests use it to create a veth pair)
     /// exactly as `apply` sends changes, and returns one result per request, in order.
     public func perform(_ requests: [Request]) -> [Result<Void, NetlinkError>] {
         var results = [Result<Void, NetlinkError>?](repeating: nil, count: requests.count)
@@ -224,7 +225,7 @@ public final class RTNetlink {
             while end < requests.count, pending.count < 128 {
                 let sequence = takeSequence()
                 let message = requests[end].message(sequence)
-                if !datagram.isEmpty && datagram.count + message.count > RTNetlinkMessage.maximumBatchBytes { break }
+                if !datagram.isEmpty && datagram.count + message.count > NetlinkRouteMessage.maximumBatchBytes { break }
                 datagram += message
                 pending[sequence] = end
                 end += 1
@@ -241,11 +242,11 @@ public final class RTNetlink {
                             throw .sequenceMismatch(operation: "", expected: pending.keys.min() ?? 0, received: m.sequence)
                         }
                         let operation = requests[index].operation
-                        guard m.type == K.error else {
+                        guard m.type == UAPI.error else {
                             results[index] = .failure(.unexpectedMessage(operation: operation, type: m.type))
                             continue
                         }
-                        let status = try RTNetlinkMessage.parseStatus(m)
+                        let status = try NetlinkRouteMessage.parseStatus(m)
                         results[index] =
                             status.error == 0
                             ? .success(())

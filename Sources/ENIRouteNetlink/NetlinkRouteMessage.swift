@@ -3,22 +3,22 @@ import ENIRouteCore
 
 /// Pure builders for every request eniroute sends, and parsers for the kernel's replies.
 /// Builders return complete messages (`nlmsg_len` set) so tests can compare exact bytes.
-public enum RTNetlinkMessage {
-    /// Largest datagram `RTNetlink.apply` sends at once.
+public enum NetlinkRouteMessage {
+    /// Largest datagram `NetlinkRouteClient.apply` sends at once.
     public static let maximumBatchBytes = 32 * 1024
 
     // MARK: Dump requests
 
     /// `RTM_GETLINK` dump of all links (`ip link show`).
     public static func linkDump(sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.getLink, flags: K.fRequest | K.fDump, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.getLink, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         w.appendHeader(ifinfomsg())
         return w.finish()
     }
 
     /// `RTM_GETADDR` dump of one family's addresses (`ip -4|-6 address show`).
     public static func addressDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.getAddr, flags: K.fRequest | K.fDump, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.getAddr, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = ifaddrmsg()
         h.ifa_family = family.rawValue
         w.appendHeader(h)
@@ -27,7 +27,7 @@ public enum RTNetlinkMessage {
 
     /// `RTM_GETRULE` dump of one family's rules (`ip -4|-6 rule show`).
     public static func ruleDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.getRule, flags: K.fRequest | K.fDump, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.getRule, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = fib_rule_hdr()
         h.family = family.rawValue
         w.appendHeader(h)
@@ -36,7 +36,7 @@ public enum RTNetlinkMessage {
 
     /// `RTM_GETROUTE` dump of one family's routes in every table (`ip -4|-6 route show table all`).
     public static func routeDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.getRoute, flags: K.fRequest | K.fDump, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.getRoute, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = rtmsg()
         h.rtm_family = family.rawValue
         w.appendHeader(h)
@@ -47,22 +47,22 @@ public enum RTNetlinkMessage {
 
     /// `RTM_NEWLINK` setting `IFF_UP` (`ip link set dev IF up`).
     public static func linkSetUp(index: Int32, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.newLink, flags: K.fRequest | K.fAck, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.newLink, flags: UAPI.fRequest | UAPI.fAck, sequence: sequence)
         var h = ifinfomsg()
         h.ifi_index = index
-        h.ifi_flags = K.iffUp
-        h.ifi_change = K.iffUp
+        h.ifi_flags = UAPI.iffUp
+        h.ifi_change = UAPI.iffUp
         w.appendHeader(h)
         return w.finish()
     }
 
     /// `RTM_NEWLINK` with `IFLA_GROUP` (`ip link set dev IF group G`).
     public static func linkSetGroup(index: Int32, group: UInt32, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.newLink, flags: K.fRequest | K.fAck, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.newLink, flags: UAPI.fRequest | UAPI.fAck, sequence: sequence)
         var h = ifinfomsg()
         h.ifi_index = index
         w.appendHeader(h)
-        w.appendAttribute(type: K.iflaGroup, uint32: group)
+        w.appendAttribute(type: UAPI.iflaGroup, uint32: group)
         return w.finish()
     }
 
@@ -70,18 +70,19 @@ public enum RTNetlinkMessage {
     /// `IFA_LOCAL` and `IFA_ADDRESS` for IPv4, `IFA_ADDRESS` for IPv6, then `IFA_FLAGS` and `IFA_PROTO` (if not 0).
     public static func addressAdd(_ a: InterfaceAddress, sequence: UInt32) -> [UInt8] {
         var flags: UInt32 = 0
-        if a.noPrefixRoute { flags |= K.ifaFNoPrefixRoute }
-        if a.noDAD { flags |= K.ifaFNoDAD }
-        var w = NetlinkMessageWriter(type: K.newAddr, flags: K.fRequest | K.fAck | K.fCreate | K.fExcl, sequence: sequence)
+        if a.noPrefixRoute { flags |= UAPI.ifaFNoPrefixRoute }
+        if a.noDAD { flags |= UAPI.ifaFNoDAD }
+        var w = NetlinkMessageWriter(
+            type: UAPI.newAddr, flags: UAPI.fRequest | UAPI.fAck | UAPI.fCreate | UAPI.fExcl, sequence: sequence)
         appendAddressBody(&w, a, headerFlags: UInt8(truncatingIfNeeded: flags))
-        w.appendAttribute(type: K.ifaFlags, uint32: flags)
-        if a.proto != 0 { w.appendAttribute(type: K.ifaProto, uint8: a.proto) }
+        w.appendAttribute(type: UAPI.ifaFlags, uint32: flags)
+        if a.proto != 0 { w.appendAttribute(type: UAPI.ifaProto, uint8: a.proto) }
         return w.finish()
     }
 
     /// `RTM_DELADDR` (`ip address del A/L dev IF`).
     public static func addressDelete(_ a: InterfaceAddress, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: K.delAddr, flags: K.fRequest | K.fAck, sequence: sequence)
+        var w = NetlinkMessageWriter(type: UAPI.delAddr, flags: UAPI.fRequest | UAPI.fAck, sequence: sequence)
         appendAddressBody(&w, a, headerFlags: 0)
         return w.finish()
     }
@@ -93,25 +94,28 @@ public enum RTNetlinkMessage {
         h.ifa_flags = headerFlags
         h.ifa_index = UInt32(bitPattern: a.interfaceIndex)
         w.appendHeader(h)
-        if a.family == .inet { w.appendAttribute(type: K.ifaLocal, value: a.address.bytes) }
-        w.appendAttribute(type: K.ifaAddress, value: a.address.bytes)
+        if a.family == .inet { w.appendAttribute(type: UAPI.ifaLocal, value: a.address.bytes) }
+        w.appendAttribute(type: UAPI.ifaAddress, value: a.address.bytes)
     }
 
     /// `RTM_NEWROUTE` with `NLM_F_CREATE|NLM_F_EXCL` (`ip route add …`).
     public static func routeAdd(_ r: Route, sequence: UInt32) -> [UInt8] {
-        route(r, type: K.newRoute, flags: K.fRequest | K.fAck | K.fCreate | K.fExcl, scope: r.scope.rawValue, sequence: sequence)
+        route(
+            r, type: UAPI.newRoute, flags: UAPI.fRequest | UAPI.fAck | UAPI.fCreate | UAPI.fExcl, scope: r.scope.rawValue,
+            sequence: sequence)
     }
 
     /// `RTM_NEWROUTE` with `NLM_F_CREATE|NLM_F_REPLACE` (`ip route replace …`).
     public static func routeReplace(_ r: Route, sequence: UInt32) -> [UInt8] {
         route(
-            r, type: K.newRoute, flags: K.fRequest | K.fAck | K.fCreate | K.fReplace, scope: r.scope.rawValue, sequence: sequence)
+            r, type: UAPI.newRoute, flags: UAPI.fRequest | UAPI.fAck | UAPI.fCreate | UAPI.fReplace, scope: r.scope.rawValue,
+            sequence: sequence)
     }
 
     /// `RTM_DELROUTE` (`ip route del … proto P`): any scope (`RT_SCOPE_NOWHERE`, as `ip` sends); the
     /// kernel deletes only a route whose protocol, table, metric, device and gateway match.
     public static func routeDelete(_ r: Route, sequence: UInt32) -> [UInt8] {
-        route(r, type: K.delRoute, flags: K.fRequest | K.fAck, scope: K.scopeNowhere, sequence: sequence)
+        route(r, type: UAPI.delRoute, flags: UAPI.fRequest | UAPI.fAck, scope: UAPI.scopeNowhere, sequence: sequence)
     }
 
     /// `rtmsg` with the table in `rtm_table` if < 256 (else `RT_TABLE_UNSPEC`), then `RTA_TABLE`,
@@ -121,28 +125,28 @@ public enum RTNetlinkMessage {
         var h = rtmsg()
         h.rtm_family = r.family.rawValue
         h.rtm_dst_len = r.destination.length
-        h.rtm_table = r.table < 256 ? UInt8(r.table) : K.tableUnspec
+        h.rtm_table = r.table < 256 ? UInt8(r.table) : UAPI.tableUnspec
         h.rtm_protocol = r.proto
         h.rtm_scope = scope
         h.rtm_type = r.type
         w.appendHeader(h)
-        w.appendAttribute(type: K.rtaTable, uint32: r.table)
-        if r.destination.length > 0 { w.appendAttribute(type: K.rtaDst, value: r.destination.address.bytes) }
-        w.appendAttribute(type: K.rtaPriority, uint32: r.metric)
-        if let oif = r.outputInterface { w.appendAttribute(type: K.rtaOif, uint32: UInt32(bitPattern: oif)) }
-        if let g = r.gateway { w.appendAttribute(type: K.rtaGateway, value: g.bytes) }
-        if let s = r.preferredSource { w.appendAttribute(type: K.rtaPrefsrc, value: s.bytes) }
+        w.appendAttribute(type: UAPI.rtaTable, uint32: r.table)
+        if r.destination.length > 0 { w.appendAttribute(type: UAPI.rtaDst, value: r.destination.address.bytes) }
+        w.appendAttribute(type: UAPI.rtaPriority, uint32: r.metric)
+        if let oif = r.outputInterface { w.appendAttribute(type: UAPI.rtaOif, uint32: UInt32(bitPattern: oif)) }
+        if let g = r.gateway { w.appendAttribute(type: UAPI.rtaGateway, value: g.bytes) }
+        if let s = r.preferredSource { w.appendAttribute(type: UAPI.rtaPrefsrc, value: s.bytes) }
         return w.finish()
     }
 
     /// `RTM_NEWRULE` with `NLM_F_CREATE|NLM_F_EXCL` (`ip rule add priority P from A lookup T [suppress_ifgroup G] proto X`).
     public static func ruleAdd(_ r: RoutingPolicyRule, sequence: UInt32) -> [UInt8] {
-        rule(r, type: K.newRule, flags: K.fRequest | K.fAck | K.fCreate | K.fExcl, sequence: sequence)
+        rule(r, type: UAPI.newRule, flags: UAPI.fRequest | UAPI.fAck | UAPI.fCreate | UAPI.fExcl, sequence: sequence)
     }
 
     /// `RTM_DELRULE` (`ip rule del priority P from A lookup T [suppress_ifgroup G] proto X`).
     public static func ruleDelete(_ r: RoutingPolicyRule, sequence: UInt32) -> [UInt8] {
-        rule(r, type: K.delRule, flags: K.fRequest | K.fAck, sequence: sequence)
+        rule(r, type: UAPI.delRule, flags: UAPI.fRequest | UAPI.fAck, sequence: sequence)
     }
 
     /// `fib_rule_hdr` with the table in `table` if < 256 (else `RT_TABLE_UNSPEC`), then `FRA_PRIORITY`,
@@ -155,15 +159,15 @@ public enum RTNetlinkMessage {
         h.family = r.family.rawValue
         h.dst_len = to?.length ?? 0
         h.src_len = from?.length ?? 0
-        h.table = r.table < 256 ? UInt8(r.table) : K.tableUnspec
+        h.table = r.table < 256 ? UInt8(r.table) : UAPI.tableUnspec
         h.action = r.action
         w.appendHeader(h)
-        w.appendAttribute(type: K.fraPriority, uint32: r.priority)
-        if let from { w.appendAttribute(type: K.fraSrc, value: from.address.bytes) }
-        if let to { w.appendAttribute(type: K.fraDst, value: to.address.bytes) }
-        w.appendAttribute(type: K.fraTable, uint32: r.table)
-        if let g = r.suppressInterfaceGroup { w.appendAttribute(type: K.fraSuppressIfgroup, uint32: g) }
-        w.appendAttribute(type: K.fraProtocol, uint8: r.proto)
+        w.appendAttribute(type: UAPI.fraPriority, uint32: r.priority)
+        if let from { w.appendAttribute(type: UAPI.fraSrc, value: from.address.bytes) }
+        if let to { w.appendAttribute(type: UAPI.fraDst, value: to.address.bytes) }
+        w.appendAttribute(type: UAPI.fraTable, uint32: r.table)
+        if let g = r.suppressInterfaceGroup { w.appendAttribute(type: UAPI.fraSuppressIfgroup, uint32: g) }
+        w.appendAttribute(type: UAPI.fraProtocol, uint8: r.proto)
         return w.finish()
     }
 
@@ -192,25 +196,25 @@ public enum RTNetlinkMessage {
 
     /// A link from an `RTM_NEWLINK` message; nil for other message types.
     public static func parseLink(_ m: NetlinkMessage) throws(NetlinkError) -> Link? {
-        guard m.type == K.newLink else { return nil }
+        guard m.type == UAPI.newLink else { return nil }
         let (header, attributes) = try split(m, headerSize: 16)
         let index = NetlinkMessageReader.load(Int32.self, header, 4)
         let flags = NetlinkMessageReader.load(UInt32.self, header, 8)
-        var link = Link(index: index, name: "", mac: nil, isUp: flags & K.iffUp != 0)
+        var link = Link(index: index, name: "", mac: nil, isUp: flags & UAPI.iffUp != 0)
         for a in attributes {
             switch a.type {
-            case K.iflaIfname: link.name = a.string()
-            case K.iflaAddress: link.mac = MACAddress(octets: a.value)
-            case K.iflaGroup: link.group = try a.uint32()
-            case K.iflaLinkinfo:
-                for info in try NetlinkMessageReader.attributes(in: a.value) where info.type == K.iflaInfoKind {
+            case UAPI.iflaIfname: link.name = a.string()
+            case UAPI.iflaAddress: link.mac = MACAddress(octets: a.value)
+            case UAPI.iflaGroup: link.group = try a.uint32()
+            case UAPI.iflaLinkinfo:
+                for info in try NetlinkMessageReader.attributes(in: a.value) where info.type == UAPI.iflaInfoKind {
                     link.kind = info.string()
                 }
-            case K.iflaAfSpec:
+            case UAPI.iflaAfSpec:
                 // IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF: u32[IPV4_DEVCONF_MAX] } }
                 for family in try NetlinkMessageReader.attributes(in: a.value) where family.type == UInt16(AF_INET) {
-                    for conf in try NetlinkMessageReader.attributes(in: family.value) where conf.type == K.iflaInetConf {
-                        let offset = K.inetConfPromoteSecondariesIndex * 4
+                    for conf in try NetlinkMessageReader.attributes(in: family.value) where conf.type == UAPI.iflaInetConf {
+                        let offset = UAPI.inetConfPromoteSecondariesIndex * 4
                         guard conf.value.count >= offset + 4 else { continue }
                         link.promoteSecondaries = NetlinkMessageReader.load(UInt32.self, Array(conf.value), offset) != 0
                     }
@@ -225,7 +229,7 @@ public enum RTNetlinkMessage {
     /// IPv4 uses `IFA_LOCAL` (`IFA_ADDRESS` is the peer on point-to-point links); flags come from
     /// `IFA_FLAGS` if present, else from `ifa_flags`.
     public static func parseAddress(_ m: NetlinkMessage) throws(NetlinkError) -> InterfaceAddress? {
-        guard m.type == K.newAddr else { return nil }
+        guard m.type == UAPI.newAddr else { return nil }
         let (header, attributes) = try split(m, headerSize: 8)
         guard let family = AddressFamily(rawValue: header[0]) else { return nil }
         var local: IPAddress?
@@ -234,16 +238,16 @@ public enum RTNetlinkMessage {
         var proto: UInt8 = 0
         for a in attributes {
             switch a.type {
-            case K.ifaLocal: local = try a.address(family)
-            case K.ifaAddress: address = try a.address(family)
-            case K.ifaFlags: flags = try a.uint32()
-            case K.ifaProto: proto = try a.uint8()
+            case UAPI.ifaLocal: local = try a.address(family)
+            case UAPI.ifaAddress: address = try a.address(family)
+            case UAPI.ifaFlags: flags = try a.uint32()
+            case UAPI.ifaProto: proto = try a.uint8()
             default: break
             }
         }
         guard let host = family == .inet ? (local ?? address) : (address ?? local) else {
             throw .malformedAttribute(
-                operation: "", type: K.ifaAddress, detail: "address message without IFA_ADDRESS or IFA_LOCAL")
+                operation: "", type: UAPI.ifaAddress, detail: "address message without IFA_ADDRESS or IFA_LOCAL")
         }
         guard header[1] <= family.bitWidth else {
             throw .malformedAttribute(operation: "", type: 0, detail: "prefix length \(header[1]) too long for \(family)")
@@ -251,8 +255,8 @@ public enum RTNetlinkMessage {
         var parsed = InterfaceAddress(
             prefix: IPPrefix(address: host, length: header[1]),
             interfaceIndex: Int32(bitPattern: NetlinkMessageReader.load(UInt32.self, header, 4)),
-            noPrefixRoute: flags & K.ifaFNoPrefixRoute != 0, noDAD: flags & K.ifaFNoDAD != 0, proto: proto)
-        parsed.isSecondary = family == .inet && flags & K.ifaFSecondary != 0
+            noPrefixRoute: flags & UAPI.ifaFNoPrefixRoute != 0, noDAD: flags & UAPI.ifaFNoDAD != 0, proto: proto)
+        parsed.isSecondary = family == .inet && flags & UAPI.ifaFSecondary != 0
         return parsed
     }
 
@@ -261,32 +265,32 @@ public enum RTNetlinkMessage {
     /// uid range, ip proto, ports, l3mdev, tunnel id, `not`, `suppress_prefixlength`, and attributes
     /// newer than this code knows (kernel ≥ 6.13 adds dscp, flow label and port masks).
     public static func parseRule(_ m: NetlinkMessage) throws(NetlinkError) -> RoutingPolicyRule? {
-        guard m.type == K.newRule else { return nil }
+        guard m.type == UAPI.newRule else { return nil }
         let (header, attributes) = try split(m, headerSize: 12)
         guard let family = AddressFamily(rawValue: header[0]) else { return nil }
         let frhFlags = NetlinkMessageReader.load(UInt32.self, header, 8)
         var rule = RoutingPolicyRule(family: family, priority: 0, table: UInt32(header[4]), proto: 0, action: header[7])
-        var other = header[3] != 0 || frhFlags & K.fibRuleInvert != 0
+        var other = header[3] != 0 || frhFlags & UAPI.fibRuleInvert != 0
         var mark: UInt32?
         var mask: UInt32?
         for a in attributes {
             switch a.type {
-            case K.fraPriority: rule.priority = try a.uint32()
-            case K.fraSrc: rule.from = IPPrefix(address: try a.address(family), length: header[2])
-            case K.fraDst: rule.to = IPPrefix(address: try a.address(family), length: header[1])
-            case K.fraTable: rule.table = try a.uint32()
-            case K.fraSuppressIfgroup: rule.suppressInterfaceGroup = try a.uint32()
-            case K.fraProtocol: rule.proto = try a.uint8()
-            case K.fraFwmark: mark = try a.uint32()
-            case K.fraFwmask: mask = try a.uint32()
-            case K.fraIifname, K.fraOifname, K.fraFlow, K.fraTunID, K.fraL3mdev, K.fraUIDRange, K.fraIPProto,
-                K.fraSportRange, K.fraDportRange:
+            case UAPI.fraPriority: rule.priority = try a.uint32()
+            case UAPI.fraSrc: rule.from = IPPrefix(address: try a.address(family), length: header[2])
+            case UAPI.fraDst: rule.to = IPPrefix(address: try a.address(family), length: header[1])
+            case UAPI.fraTable: rule.table = try a.uint32()
+            case UAPI.fraSuppressIfgroup: rule.suppressInterfaceGroup = try a.uint32()
+            case UAPI.fraProtocol: rule.proto = try a.uint8()
+            case UAPI.fraFwmark: mark = try a.uint32()
+            case UAPI.fraFwmask: mask = try a.uint32()
+            case UAPI.fraIifname, UAPI.fraOifname, UAPI.fraFlow, UAPI.fraTunID, UAPI.fraL3mdev, UAPI.fraUIDRange, UAPI.fraIPProto,
+                UAPI.fraSportRange, UAPI.fraDportRange:
                 other = true
-            case K.fraSuppressPrefixlen:
+            case UAPI.fraSuppressPrefixlen:
                 // Dumps always carry it; -1 means unset.
                 if try a.uint32() != UInt32.max { other = true }
             default:
-                if a.type > K.fraDportRange { other = true }
+                if a.type > UAPI.fraDportRange { other = true }
             }
         }
         // The kernel matches `(mark ^ fwmark) & mask == 0`; without FRA_FWMASK the mask is all ones
@@ -301,13 +305,13 @@ public enum RTNetlinkMessage {
     /// clones (`RTM_F_CLONED`). The table is `RTA_TABLE` if present, else `rtm_table`; a scope
     /// other than universe, link or host is reported as universe. Multipath next hops are not read.
     public static func parseRoute(_ m: NetlinkMessage) throws(NetlinkError) -> Route? {
-        guard m.type == K.newRoute else { return nil }
+        guard m.type == UAPI.newRoute else { return nil }
         // The local table (255: local, broadcast and anycast routes of every address) is never
         // eniroute's: skip it before parsing attributes.
         if m.payload.count >= 12 && m.payload[4] == 255 { return nil }
         let (header, attributes) = try split(m, headerSize: 12)
         guard let family = AddressFamily(rawValue: header[0]) else { return nil }
-        guard NetlinkMessageReader.load(UInt32.self, header, 8) & K.rtmFCloned == 0 else { return nil }
+        guard NetlinkMessageReader.load(UInt32.self, header, 8) & UAPI.rtmFCloned == 0 else { return nil }
         guard header[1] <= family.bitWidth else {
             throw .malformedAttribute(operation: "", type: 0, detail: "destination length \(header[1]) too long for \(family)")
         }
@@ -319,12 +323,12 @@ public enum RTNetlinkMessage {
         var metric: UInt32 = 0
         for a in attributes {
             switch a.type {
-            case K.rtaTable: table = try a.uint32()
-            case K.rtaDst: destination = IPPrefix(address: try a.address(family), length: header[1])
-            case K.rtaOif: oif = Int32(bitPattern: try a.uint32())
-            case K.rtaGateway: gateway = try a.address(family)
-            case K.rtaPrefsrc: source = try a.address(family)
-            case K.rtaPriority: metric = try a.uint32()
+            case UAPI.rtaTable: table = try a.uint32()
+            case UAPI.rtaDst: destination = IPPrefix(address: try a.address(family), length: header[1])
+            case UAPI.rtaOif: oif = Int32(bitPattern: try a.uint32())
+            case UAPI.rtaGateway: gateway = try a.address(family)
+            case UAPI.rtaPrefsrc: source = try a.address(family)
+            case UAPI.rtaPriority: metric = try a.uint32()
             default: break
             }
         }
@@ -350,13 +354,13 @@ public enum RTNetlinkMessage {
         }
         let error = NetlinkMessageReader.load(Int32.self, m.payload, 0)
         var offset = 4
-        if m.type == K.error {
+        if m.type == UAPI.error {
             // struct nlmsgerr: the errno, then the request's header, then (unless capped) its payload.
             guard m.payload.count >= 4 + netlinkHeaderSize else {
                 throw .truncated(operation: "", detail: "NLMSG_ERROR of \(m.payload.count) bytes lacks the original header")
             }
             let originalLength = Int(NetlinkMessageReader.load(UInt32.self, m.payload, 4))
-            offset += m.flags & K.fCapped != 0 ? netlinkHeaderSize : max(netlinkHeaderSize, netlinkAlign(originalLength))
+            offset += m.flags & UAPI.fCapped != 0 ? netlinkHeaderSize : max(netlinkHeaderSize, netlinkAlign(originalLength))
             guard offset <= m.payload.count else {
                 throw .truncated(
                     operation: "",
@@ -364,8 +368,8 @@ public enum RTNetlinkMessage {
             }
         }
         var message: String?
-        if m.flags & K.fAckTLVs != 0 {
-            for a in try NetlinkMessageReader.attributes(in: m.payload.dropFirst(offset)) where a.type == K.extAckMsg {
+        if m.flags & UAPI.fAckTLVs != 0 {
+            for a in try NetlinkMessageReader.attributes(in: m.payload.dropFirst(offset)) where a.type == UAPI.extAckMsg {
                 message = a.string()
             }
         }
