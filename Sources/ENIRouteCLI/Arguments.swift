@@ -14,6 +14,8 @@ public struct Invocation: Equatable, Sendable {
         case status
         /// Follow IMDS and the kernel, keeping the routing true (long-running).
         case watch
+        /// Write the networkd drop-in that keeps eniroute's addresses on ENIs networkd manages (root).
+        case networkdKeep = "networkd-keep"
         /// Print the version.
         case version
         /// Print help.
@@ -75,7 +77,8 @@ public enum Arguments {
             if onlyPositional || !a.hasPrefix("-") || a == "-" {
                 if command == nil && !onlyPositional {
                     guard let c = Invocation.Command(rawValue: a) else {
-                        throw UsageError("unknown command '\(a)' (commands: apply, plan, remove, status, watch, version)")
+                        throw UsageError(
+                            "unknown command '\(a)' (commands: apply, plan, remove, status, watch, networkd-keep, version)")
                     }
                     command = c
                 } else {
@@ -147,7 +150,7 @@ public enum Arguments {
                 guard positional.count == 1 else { throw UsageError("remove takes exactly one interface (or --mac MAC)") }
                 inv.interfaces = positional
             }
-        case .status, .watch, .version, .help:
+        case .status, .watch, .networkdKeep, .version, .help:
             guard positional.isEmpty else { throw UsageError("\(inv.command.rawValue) takes no arguments") }
         }
         if inv.mac != nil && inv.command != .remove { throw UsageError("--mac is only for remove") }
@@ -174,6 +177,8 @@ public enum Arguments {
                                    follow IMDS and the kernel: configure hot-attached ENIs, follow
                                    secondary IP changes, restore what others delete; SIGHUP reloads
                                    the configuration, SIGTERM stops (nothing is removed)
+          networkd-keep            (root; eniroute.service runs it) a KeepConfiguration=static
+                                   drop-in for the .network file of each ENI networkd manages
           version                  print the version
 
         Options:

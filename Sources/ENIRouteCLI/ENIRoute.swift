@@ -67,6 +67,7 @@ public enum ENIRoute {
         case .remove: return configured(RemoveCommand.run)
         case .status: return configured(StatusCommand.run)
         case .watch: return configured(WatchCommand.run)
+        case .networkdKeep: return configured(NetworkdKeepCommand.run)
         }
     }
 
