@@ -84,12 +84,19 @@ clean:
 bench: deps
 	bench/run.sh
 
-## The end-to-end pre-release check (issue 5; root; ~6 min with the image cached; not part of
-## `make test`): the .deb in a real Debian VM (QEMU TCG) with NIC hot-plug, udev, systemd, a
-## networkd restart and reboots. See docs/vm-test.md.
-.PHONY: vm-test
+## The end-to-end check (root; QEMU TCG; not part of `make test`; see docs/vm-test.md): the .deb
+## on images built like Debian's official EC2 images (cloud-init, netplan, networkd) in a VM that
+## looks like EC2: first boot, hot attach/detach, netplan/networkd events under a continuous ping,
+## secondary IPs, reboot, upgrade, purge. VM_IMAGE=debian-13 or debian-12 (default: both, one
+## after the other), or minimal (the hand-made bookworm image of vm/run.sh). `make vm-smoke`: the
+## check before a release (debian-13: first boot and one hot attach, a few minutes).
+VM_IMAGE ?=
+.PHONY: vm-test vm-smoke
 vm-test: deb release
-	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/run.sh
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/test.sh $(VM_IMAGE)
+
+vm-smoke: deb release
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/test.sh debian-13 smoke
 
 ## Fault matrix (issue 6, root; private namespaces only): IMDS, kernel and process faults against
 ## the test variant of the release binary; prints ok/FAIL per case and "faults: N passed, N failed", and writes the

@@ -2,7 +2,7 @@
 # The Debian packages `make vm-test` needs on the host (kept out of scripts/install-deps.sh so
 # `make test` does not pull in QEMU). Idempotent; `apt-get update` only when something is missing.
 set -euo pipefail
-packages=(qemu-system-x86 socat mmdebstrap e2fsprogs nftables iproute2 iputils-ping curl jq)
+packages=(qemu-system-x86 socat mmdebstrap e2fsprogs nftables iproute2 iputils-ping curl jq dnsmasq-base)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
