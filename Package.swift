@@ -33,14 +33,23 @@ let package = Package(
         // Test-only IMDS simulator (not shipped in the .deb).
         .target(name: "IMDSSimulator", dependencies: ["ENIRouteCore", "ENIRouteSystem"], swiftSettings: strict),
         .executableTarget(name: "eniroute-imds-sim", dependencies: ["IMDSSimulator"], swiftSettings: strict),
+        // Test-only support (never shipped): the in-memory kernel, the private-namespace helper,
+        // hex helpers and the IMDS fixture loader.
+        .target(
+            name: "ENIRouteTestSupport",
+            dependencies: ["ENIRouteCore", "ENIRouteSystem", "ENIRouteNetlink", "ENIRouteCLI", "CRTNetlink"],
+            swiftSettings: strict),
         .testTarget(
-            name: "ENIRouteCoreTests", dependencies: ["ENIRouteCore"], resources: [.copy("Golden")], swiftSettings: strict),
+            name: "ENIRouteCoreTests", dependencies: ["ENIRouteCore", "ENIRouteTestSupport"], resources: [.copy("Golden")],
+            swiftSettings: strict),
         .testTarget(name: "ENIRouteSystemTests", dependencies: ["ENIRouteSystem", "ENIRouteCore"], swiftSettings: strict),
         .testTarget(
             name: "ENIRouteNetlinkTests", dependencies: ["ENIRouteNetlink", "ENIRouteSystem", "CRTNetlink"], swiftSettings: strict
         ),
         .testTarget(
-            name: "ENIRouteIMDSTests", dependencies: ["ENIRouteIMDS", "ENIRouteSystem", "IMDSSimulator"], swiftSettings: strict),
+            name: "ENIRouteIMDSTests",
+            dependencies: ["ENIRouteIMDS", "ENIRouteSystem", "ENIRouteTestSupport", "IMDSSimulator", "CRTNetlink"],
+            swiftSettings: strict),
         .testTarget(
             name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "ENIRouteSystem", "IMDSSimulator"], swiftSettings: strict),
     ]

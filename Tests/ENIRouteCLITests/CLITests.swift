@@ -1,6 +1,7 @@
 import ENIRouteCLI
 import ENIRouteCore
 import ENIRouteSystem
+import ENIRouteTestSupport
 import Testing
 
 @Suite("Argument parsing")
@@ -163,7 +164,7 @@ struct CommandTests {
         let h = Harness()
         h.kernel.failOn = { c in
             if case .routeAdd(let r) = c, r.table == 10001, r.destination.isDefault {
-                return ChangeFailure(errno: .networkUnreachable, message: "Network is unreachable (ENETUNREACH)")
+                return .networkUnreachable
             }
             return nil
         }
@@ -238,15 +239,15 @@ struct CommandTests {
         h.kernel.failOn = { c in
             switch c {
             case .addressDelete:
-                return ChangeFailure(errno: .addressNotAvailable, message: "Cannot assign requested address (EADDRNOTAVAIL)")
-            case .routeDelete: return ChangeFailure(errno: .noSuchProcess, message: "No such process (ESRCH)")
-            case .ruleDelete: return ChangeFailure(errno: .noSuchFileOrDirectory, message: "No such file or directory (ENOENT)")
+                return .addressNotAvailable
+            case .routeDelete: return .noSuchProcess
+            case .ruleDelete: return .noSuchFileOrDirectory
             default: return nil
             }
         }
         #expect(h.run("remove", "eth1") == .success)
         #expect(!h.log.lines.contains { $0.hasPrefix("error: ") }, "\(h.log.lines)")
-        h.kernel.failOn = { _ in ChangeFailure(errno: .notPermitted, message: "Operation not permitted (EPERM)") }
+        h.kernel.failOn = { _ in .notPermitted }
         #expect(h.run("remove", "eth1") == .failure, "any other answer is a failure")
     }
 

@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteIMDS
+import ENIRouteTestSupport
 
 @testable import ENIRouteCLI
 
@@ -7,7 +8,7 @@ let mac0 = MACAddress("02:00:00:00:01:0a")!
 let mac1 = MACAddress("02:00:00:00:02:0a")!
 
 /// The two-ENI instance of seed 000: eth0 10.0.1.10/24 (primary), eth1 10.0.2.10/24.
-func twoENIWorld(clock: FakeClock = FakeClock()) -> (FakeKernel, FakeIMDS) {
+func twoENIWorld(clock: FakeClock = FakeClock()) -> (InMemoryKernel, FakeIMDS) {
     let links = [
         Link(index: 1, name: "lo", mac: MACAddress(octets: [0, 0, 0, 0, 0, 0]), isUp: true),
         Link(index: 2, name: "eth0", mac: mac0, isUp: true),
@@ -19,7 +20,7 @@ func twoENIWorld(clock: FakeClock = FakeClock()) -> (FakeKernel, FakeIMDS) {
     let mainRoutes = [
         Route(destination: .any(.inet), table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.1"), proto: 16)
     ]
-    let kernel = FakeKernel(ObservedState(links: links, addresses: addresses, rules: [], routes: mainRoutes))
+    let kernel = InMemoryKernel(ObservedState(links: links, addresses: addresses, rules: [], routes: mainRoutes))
     let facts = InstanceFacts(
         primaryMAC: mac0,
         enis: [
@@ -37,7 +38,7 @@ func twoENIWorld(clock: FakeClock = FakeClock()) -> (FakeKernel, FakeIMDS) {
 /// every command's kernel is), IMDS in memory, a fake clock and scripted watch events.
 struct Harness {
     let clock: FakeClock
-    let kernel: FakeKernel
+    let kernel: InMemoryKernel
     let imds: FakeIMDS
     let events: FakeWatchEvents
     let log = MemorySink()

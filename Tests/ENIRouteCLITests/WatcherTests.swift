@@ -1,6 +1,7 @@
 import ENIRouteCore
 import ENIRouteIMDS
 import ENIRouteNetlink
+import ENIRouteTestSupport
 import Testing
 
 @testable import ENIRouteCLI
@@ -8,7 +9,7 @@ import Testing
 /// A watcher on the seed-000 instance with fakes for everything.
 final class WatchRig {
     let clock: FakeClock
-    let kernel: FakeKernel
+    let kernel: InMemoryKernel
     let imds: FakeIMDS
     let sink = MemorySink()
     var discards = 0

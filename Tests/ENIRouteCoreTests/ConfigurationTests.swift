@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteTestSupport
 import Testing
 
 @Suite("Configuration")

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteTestSupport
 import Testing
 
 /// Parses one MAC's bodies (test shorthand).

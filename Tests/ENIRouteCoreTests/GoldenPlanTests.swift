@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteTestSupport
 import Foundation
 import Testing
 
@@ -220,7 +221,7 @@ enum GoldenFixtures {
 struct GoldenPlanTests {
     @Test func fixtureDirectoryIsPresentAndFullyClassified() throws {
         let names = try Fixtures.names()
-        #expect(!names.isEmpty, "no fixtures in \(TestPaths.fixtures.path)")
+        #expect(!names.isEmpty, "no fixtures in \(Fixtures.path.path)")
         let known = Set(GoldenFixtures.perMAC + GoldenFixtures.withoutPerMACData)
         #expect(Set(names).subtracting(known).isEmpty, "new fixture files without a golden plan")
         #expect(known.subtracting(names).isEmpty, "fixture files that disappeared")

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteTestSupport
 import Testing
 
 // Regression tests for planner bugs found while writing the core tests (each once failed).

@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteTestSupport
 import Testing
 
 /// A small instance: A (primary, dual-stack, two IPv4), B (device 1, secondary IPs and delegated
@@ -230,8 +231,8 @@ struct PlannerTests {
                 default: break
                 }
             }
-            var kernel = KernelSimulator(observed)
-            try kernel.apply(p.changes)
+            let kernel = InMemoryKernel(observed)
+            try kernel.applyAll(p.changes)
             #expect(foreignRules.allSatisfy { kernel.state.rules.contains($0) })
             #expect(foreignRoutes.allSatisfy { kernel.state.routes.contains($0) })
         }
@@ -274,8 +275,8 @@ struct PlannerTests {
                 "ip route replace 10.0.1.0/24 dev eth1 src 10.0.1.20 scope link table 10001 proto eniroute",
                 "ip route replace default via 10.0.1.1 dev eth1 table 10001 proto eniroute",
             ])
-        var kernel = KernelSimulator(observed)
-        try kernel.apply(p.changes)
+        let kernel = InMemoryKernel(observed)
+        try kernel.applyAll(p.changes)
         #expect(try plan([World.a, World.b], kernel.state).isEmpty)
     }
 
@@ -307,8 +308,8 @@ struct PlannerTests {
                 "ip address del 10.0.1.21/24 dev eth1",
                 "ip -6 address del 2600:1:0:1::b/128 dev eth1",
             ])
-        var kernel = KernelSimulator(before)
-        try kernel.apply(all.changes)
+        let kernel = InMemoryKernel(before)
+        try kernel.applyAll(all.changes)
         #expect(try plan([World.a, World.c], kernel.state).isEmpty)
         // Only the listed ENIs are in scope: B's objects stay.
         let scoped = try plan([World.a, World.c], before, scope: .enis([World.a.mac, World.c.mac]))
@@ -383,8 +384,8 @@ struct PlannerTests {
                 "ip address del 10.0.1.21/24 dev eth1",
             ])
         // Rules are never left pointing both ways.
-        var kernel = KernelSimulator(before)
-        try kernel.apply(scoped.changes)
+        let kernel = InMemoryKernel(before)
+        try kernel.applyAll(scoped.changes)
         #expect(kernel.state.rules.filter { $0.from == prefix("10.0.1.21") }.map(\.table) == [10003])
     }
 
@@ -620,8 +621,8 @@ struct RemovalTests {
             ])
         #expect(p.changes.map(\.phase) == p.changes.map(\.phase).sorted())
         #expect(p.enis.map(\.state.rawValue) == ["removed"] && p.enis.first?.table == 10001)
-        var kernel = KernelSimulator(observed)
-        try kernel.apply(p.changes)
+        let kernel = InMemoryKernel(observed)
+        try kernel.applyAll(p.changes)
         #expect(kernel.state.rules.contains(foreign))
         // The other ENIs are exactly as apply left them.
         #expect(try plan([World.a, World.c], kernel.state, scope: .enis([World.a.mac, World.c.mac])).isEmpty)
@@ -655,8 +656,8 @@ struct RemovalTests {
         let present = Planner.removal(link: eth1, observed: observed, configuration: Configuration())
         #expect(commands(present).contains("ip rule del from all lookup main suppress_ifgroup 10000 priority 10000"))
         #expect(commands(present).contains("ip -6 rule del from all lookup main suppress_ifgroup 10000 priority 10000"))
-        var kernel = KernelSimulator(observed)
-        try kernel.apply(present.changes)
+        let kernel = InMemoryKernel(observed)
+        try kernel.applyAll(present.changes)
         // Only the primary's DHCP address (never eniroute's) is left.
         #expect(kernel.state.rules.isEmpty && kernel.state.routes.isEmpty && kernel.state.addresses.allSatisfy { !$0.isOwned })
 
@@ -665,9 +666,9 @@ struct RemovalTests {
         observed.routes.removeAll { $0.outputInterface == 3 }
         let gone = Planner.removal(link: nil, observed: observed, configuration: Configuration())
         #expect(gone.changes.count == 7)
-        kernel = KernelSimulator(observed)
-        try kernel.apply(gone.changes)
-        #expect(kernel.state.rules.isEmpty)
+        let after = InMemoryKernel(observed)
+        try after.applyAll(gone.changes)
+        #expect(after.state.rules.isEmpty)
     }
 
     @Test func suppressRulesStayWhileOtherENIsHaveRules() throws {

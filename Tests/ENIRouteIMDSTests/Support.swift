@@ -1,4 +1,6 @@
 import ENIRouteCore
+import ENIRouteSystem
+import ENIRouteTestSupport
 import Foundation
 import IMDSSimulator
 
@@ -62,17 +64,8 @@ final class ClosedPort {
     init() {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
-        _ = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        port = UInt16(bigEndian: sin.sin_port)
+        _ = SocketAddress(IPAddress("127.0.0.1")!, port: 0).withSockaddr { bind(fd, $0, $1) }
+        port = (try? SocketAddress.local(of: fd).port) ?? 0
     }
 
     deinit { close(fd) }
@@ -103,6 +96,5 @@ final class FakeTransport: IMDSTransport {
     func close() {}
 }
 
-/// The repository root (…/Tests/ENIRouteIMDSTests/Support.swift → …).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+/// The repository root.
+let repositoryRoot = Fixtures.repository

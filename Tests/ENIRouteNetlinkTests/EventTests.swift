@@ -2,6 +2,7 @@ import CRTNetlink
 import ENIRouteCore
 import ENIRouteNetlink
 import ENIRouteSystem
+import ENIRouteTestSupport
 import Foundation
 import Testing
 

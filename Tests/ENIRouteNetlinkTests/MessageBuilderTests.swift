@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteNetlink
+import ENIRouteTestSupport
 import Testing
 
 /// One request and the bytes the kernel ABI says it must be, written by hand from

@@ -1,6 +1,7 @@
 import ENIRouteCore
 import ENIRouteNetlink
 import ENIRouteSystem
+import ENIRouteTestSupport
 import Testing
 
 // Hand-written kernel replies for a socket whose port id is 4242 (0x1092).
