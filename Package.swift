@@ -44,13 +44,15 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ENIRouteSystemTests", dependencies: ["ENIRouteSystem", "ENIRouteCore"], swiftSettings: strict),
         .testTarget(
-            name: "ENIRouteNetlinkTests", dependencies: ["ENIRouteNetlink", "ENIRouteSystem", "CRTNetlink"], swiftSettings: strict
-        ),
+            name: "ENIRouteNetlinkTests",
+            dependencies: ["ENIRouteNetlink", "ENIRouteSystem", "ENIRouteTestSupport", "CRTNetlink"],
+            swiftSettings: strict),
         .testTarget(
             name: "ENIRouteIMDSTests",
             dependencies: ["ENIRouteIMDS", "ENIRouteSystem", "ENIRouteTestSupport", "IMDSSimulator", "CRTNetlink"],
             swiftSettings: strict),
         .testTarget(
-            name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "ENIRouteSystem", "IMDSSimulator"], swiftSettings: strict),
+            name: "ENIRouteCLITests", dependencies: ["ENIRouteCLI", "ENIRouteSystem", "ENIRouteTestSupport", "IMDSSimulator"],
+            swiftSettings: strict),
     ]
 )
