@@ -33,6 +33,7 @@ enum PlanOutput {
     /// The change's operation, as `plan --json` names it (`ruleAdd`, `routeReplace`, …).
     static func operationName(_ c: Change) -> String {
         switch c {
+        case .linkSetMTU: return "linkSetMTU"
         case .linkSetUp: return "linkSetUp"
         case .linkSetGroup: return "linkSetGroup"
         case .addressAdd: return "addressAdd"

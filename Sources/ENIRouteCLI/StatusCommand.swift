@@ -55,7 +55,7 @@ struct OwnedObjects {
         for l in links {
             out.append(
                 "  \(l.name)\t\(l.mac?.description ?? "-")\t\(l.isUp ? "up" : "down")\t"
-                    + (tables[l.index].map { "table \($0)" } ?? "no table"))
+                    + (tables[l.index].map { "table \($0)" } ?? "no table") + "\tmtu \(l.mtu.map(String.init) ?? "-")")
         }
         out.append("Rules (proto eniroute):")
         if rules.isEmpty { out.append("  (none)") }
@@ -86,6 +86,7 @@ struct OwnedObjects {
                         .object([
                             ("name", .string(l.name)), ("mac", l.mac.map { .string($0.description) } ?? .null),
                             ("up", .bool(l.isUp)), ("table", tables[l.index].map { .int(Int64($0)) } ?? .null),
+                            ("mtu", l.mtu.map { .int(Int64($0)) } ?? .null),
                         ])
                     })
             ),

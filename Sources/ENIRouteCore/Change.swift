@@ -6,6 +6,8 @@
 /// once `Link` gained an optional field (debug builds were right). The integration scenarios run
 /// the release binary so that such a bug cannot hide behind a debug build again.
 public indirect enum Change: Hashable, Sendable {
+    /// `ip link set dev <if> mtu <mtu>` (before the link goes up).
+    case linkSetMTU(Link, mtu: UInt32)
     /// `ip link set dev <if> up`.
     case linkSetUp(Link)
     /// `ip link set dev <if> group <group>`.
@@ -28,7 +30,7 @@ public indirect enum Change: Hashable, Sendable {
     /// The order in which a batch is applied: make before break.
     public var phase: Int {
         switch self {
-        case .linkSetUp: return 0
+        case .linkSetMTU, .linkSetUp: return 0
         case .linkSetGroup: return 1
         case .addressAdd: return 2
         case .routeAdd, .routeReplace: return 3
@@ -56,6 +58,7 @@ public indirect enum Change: Hashable, Sendable {
             return s
         }
         switch self {
+        case .linkSetMTU(let l, let mtu): return "ip link set dev \(l.name) mtu \(mtu)"
         case .linkSetUp(let l): return "ip link set dev \(l.name) up"
         case .linkSetGroup(let l, let g): return "ip link set dev \(l.name) group \(g)"
         case .addressAdd(let a):

@@ -13,6 +13,7 @@
 /// - Deletions only of objects the kernel reported, carrying eniroute's tag (the very object
 ///   observed, not one that merely resembles it); a route replaced only where no foreign route
 ///   has the same key (`ip route replace` would overwrite it).
+/// - MTUs only in `Configuration.mtuRange` (1280…9216).
 /// - Links: only interfaces the kernel reported that can be ENIs (`ENILinkPolicy`: a hardware
 ///   address and no kind; `veth` only in test builds); into a non-zero interface group only from group 0 and only into the group of one of
 ///   eniroute's `suppress_ifgroup` rules (observed or added in the same batch); back to group 0
@@ -62,6 +63,9 @@ public enum ChangeGuard {
             switch change {
             case .linkSetUp(let l):
                 return linkRefusal(l)
+            case .linkSetMTU(let l, let mtu):
+                if let why = linkRefusal(l) { return why }
+                return Configuration.mtuRange.contains(mtu) ? nil : "MTU \(mtu) outside \(Configuration.mtuRange)"
             case .linkSetGroup(let l, let g):
                 if let why = linkRefusal(l) { return why }
                 let current = links[l.index]!.group

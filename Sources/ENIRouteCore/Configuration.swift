@@ -25,6 +25,22 @@ public struct Configuration: Sendable, Equatable {
     public var manageAddresses: Bool = true
     /// ENIs left alone: MAC addresses, `eni-…` ids or interface-name globs (`eth*`).
     public var unmanaged: [String] = []
+    /// The MTU of an ENI eniroute brings up itself (it was down, or had none of its addresses).
+    public var mtu: MTUSetting = .auto
+
+    /// Where an ENI's MTU comes from when eniroute brings the ENI up itself; an interface that
+    /// was already up and addressed keeps the MTU someone else gave it, whatever the setting.
+    public enum MTUSetting: Sendable, Equatable {
+        /// The VPC's: the primary ENI's MTU (DHCP set it: 9001 on current instance types).
+        case auto
+        /// Never change an MTU.
+        case keep
+        /// This value.
+        case value(UInt32)
+    }
+
+    /// MTUs eniroute sets: IPv6 needs 1280; ENA's largest is 9216.
+    public static let mtuRange: ClosedRange<UInt32> = 1280...9216
 
     /// The defaults.
     public init() {}
@@ -87,6 +103,7 @@ extension Configuration {
         ("primary-rules", "give the primary ENI a table and rules too (yes/no)"),
         ("manage-addresses", "add IMDS-listed addresses missing on interfaces (yes/no)"),
         ("unmanaged", "ENIs to leave alone: MACs, eni- ids or name globs"),
+        ("mtu", "MTU of ENIs eniroute brings up: auto (the primary ENI's), keep, or a number"),
     ]
 
     /// Parses a configuration file's text over the defaults. Unknown keys, bad values and duplicate
@@ -152,6 +169,12 @@ extension Configuration {
             case "primary-rules": c.primaryRules = try bool()
             case "manage-addresses": c.manageAddresses = try bool()
             case "unmanaged": c.unmanaged = list
+            case "mtu":
+                switch value {
+                case "auto": c.mtu = .auto
+                case "keep": c.mtu = .keep
+                default: c.mtu = .value(try uint(mtuRange))
+                }
             default: throw fail("unknown key")
             }
         }

@@ -58,15 +58,20 @@ public struct Link: Hashable, Sendable {
     /// The IPv4 `promote_secondaries` setting (from `IFLA_INET_CONF`), if the kernel reported it:
     /// when off, deleting a primary IPv4 address also deletes its secondaries.
     public var promoteSecondaries: Bool?
+    /// The MTU (`IFLA_MTU`), if the kernel reported it.
+    public var mtu: UInt32?
 
     /// Creates a link description.
-    public init(index: Int32, name: String, mac: MACAddress?, isUp: Bool, group: UInt32 = 0, kind: String? = nil) {
+    public init(
+        index: Int32, name: String, mac: MACAddress?, isUp: Bool, group: UInt32 = 0, kind: String? = nil, mtu: UInt32? = nil
+    ) {
         self.index = index
         self.name = name
         self.mac = mac
         self.isUp = isUp
         self.group = group
         self.kind = kind
+        self.mtu = mtu
     }
 }
 

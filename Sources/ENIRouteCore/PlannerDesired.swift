@@ -34,12 +34,16 @@ extension Planner {
         _ s: Selection, primaryMAC: MACAddress, links: ENILinks, observed: ObservedState, configuration c: Configuration
     ) -> DesiredState {
         var d = DesiredState()
+        let primary = links[primaryMAC].first
         for e in s.managed {
             d.objects.append(
                 desiredObjects(
                     eni: e.facts, link: e.link, table: e.table, configuration: c, dhcpAddressPresent: e.dhcpAddressPresent))
             if e.facts.isPrimary, let p = e.facts.primaryIPv4 {
                 d.dhcpAddresses.insert(AddressKey(interfaceIndex: e.link.index, address: p))
+            }
+            if let mtu = mtu(for: e, primary: primary, configuration: c), e.link.mtu != mtu {
+                d.linkChanges.append(.linkSetMTU(e.link, mtu: mtu))
             }
             if !e.link.isUp { d.linkChanges.append(.linkSetUp(e.link)) }
         }
@@ -53,6 +57,19 @@ extension Planner {
             }
         }
         return d
+    }
+
+    /// The MTU an ENI should get: only one that eniroute brings up itself, never the primary
+    /// (DHCP's); `auto` takes the primary ENI's MTU (which DHCP set), `keep` none.
+    static func mtu(for e: SelectedENI, primary: Link?, configuration c: Configuration) -> UInt32? {
+        guard e.bringsUp, !e.facts.isPrimary else { return nil }
+        switch c.mtu {
+        case .keep: return nil
+        case .value(let n): return n
+        case .auto:
+            guard let p = primary, p.index != e.link.index, let m = p.mtu, Configuration.mtuRange.contains(m) else { return nil }
+            return m
+        }
     }
 
     /// Every managed ENI joins the group once any ENI has a table, and so does the primary ENI in

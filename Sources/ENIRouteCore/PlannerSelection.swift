@@ -10,6 +10,9 @@ struct SelectedENI {
     /// Whether its primary private IPv4 (DHCP's) is on the interface; the primary ENI's IPv4 routes
     /// wait for it.
     var dhcpAddressPresent: Bool
+    /// Whether eniroute brings it up itself: it was down, or had none of its addresses (so no one
+    /// else configured it, and its MTU is eniroute's to set).
+    var bringsUp: Bool
 }
 
 /// Step 2's result: what the plan does with each ENI, and which kernel objects are in its scope.
@@ -97,7 +100,12 @@ extension Planner {
             if let t = table, scopeMACs != nil { try checkTableFree(t, for: eni.mac, on: link, observed: observed) }
             let dhcpAddressPresent =
                 eni.primaryIPv4.map { observedAddresses.contains(AddressKey(interfaceIndex: link.index, address: $0)) } ?? true
-            s.manage(SelectedENI(facts: eni, link: link, table: table, dhcpAddressPresent: dhcpAddressPresent))
+            let own = eni.ipv4Addresses + (c.ipv6 ? eni.ipv6Addresses : [])
+            let addressed = own.contains { observedAddresses.contains(AddressKey(interfaceIndex: link.index, address: $0)) }
+            s.manage(
+                SelectedENI(
+                    facts: eni, link: link, table: table, dhcpAddressPresent: dhcpAddressPresent,
+                    bringsUp: !link.isUp || (c.manageAddresses && !addressed)))
         }
         return s
     }

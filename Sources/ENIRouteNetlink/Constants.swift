@@ -85,6 +85,7 @@ enum UAPI {
     static let iflaIfname = UInt16(IFLA_IFNAME)
     static let iflaLinkinfo = UInt16(IFLA_LINKINFO)
     static let iflaGroup = UInt16(IFLA_GROUP)
+    static let iflaMTU = UInt16(IFLA_MTU)
     static let iflaInfoKind = UInt16(IFLA_INFO_KIND)
     static let iflaAfSpec = UInt16(IFLA_AF_SPEC)
     static let iflaInetConf = UInt16(IFLA_INET_CONF)

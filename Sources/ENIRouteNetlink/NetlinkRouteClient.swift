@@ -149,6 +149,9 @@ public final class NetlinkRouteClient {
     /// `ip link set dev IF up`.
     public func linkSetUp(_ link: Link) throws(NetlinkError) { try applyOne(.linkSetUp(link)) }
 
+    /// `ip link set dev IF mtu M`.
+    public func linkSetMTU(_ link: Link, mtu: UInt32) throws(NetlinkError) { try applyOne(.linkSetMTU(link, mtu: mtu)) }
+
     /// `ip link set dev IF group G`.
     public func linkSetGroup(_ link: Link, group: UInt32) throws(NetlinkError) { try applyOne(.linkSetGroup(link, group: group)) }
 

@@ -58,11 +58,21 @@ public enum NetlinkRouteMessage {
 
     /// `RTM_NEWLINK` with `IFLA_GROUP` (`ip link set dev IF group G`).
     public static func linkSetGroup(index: Int32, group: UInt32, sequence: UInt32) -> [UInt8] {
+        linkSetAttribute(index: index, type: UAPI.iflaGroup, value: group, sequence: sequence)
+    }
+
+    /// `RTM_NEWLINK` with `IFLA_MTU` (`ip link set dev IF mtu M`).
+    public static func linkSetMTU(index: Int32, mtu: UInt32, sequence: UInt32) -> [UInt8] {
+        linkSetAttribute(index: index, type: UAPI.iflaMTU, value: mtu, sequence: sequence)
+    }
+
+    /// `RTM_NEWLINK` for one link (flags unchanged) with one 32-bit attribute.
+    private static func linkSetAttribute(index: Int32, type: UInt16, value: UInt32, sequence: UInt32) -> [UInt8] {
         var w = NetlinkMessageWriter(type: UAPI.newLink, flags: UAPI.fRequest | UAPI.fAck, sequence: sequence)
         var h = ifinfomsg()
         h.ifi_index = index
         w.appendHeader(h)
-        w.appendAttribute(type: UAPI.iflaGroup, uint32: group)
+        w.appendAttribute(type: type, uint32: value)
         return w.finish()
     }
 
@@ -174,6 +184,7 @@ public enum NetlinkRouteMessage {
     /// The request for one change.
     public static func request(for change: Change, sequence: UInt32) -> [UInt8] {
         switch change {
+        case .linkSetMTU(let l, let mtu): return linkSetMTU(index: l.index, mtu: mtu, sequence: sequence)
         case .linkSetUp(let l): return linkSetUp(index: l.index, sequence: sequence)
         case .linkSetGroup(let l, let g): return linkSetGroup(index: l.index, group: g, sequence: sequence)
         case .addressAdd(let a): return addressAdd(a, sequence: sequence)
@@ -206,6 +217,7 @@ public enum NetlinkRouteMessage {
             case UAPI.iflaIfname: link.name = a.string()
             case UAPI.iflaAddress: link.mac = MACAddress(octets: a.value)
             case UAPI.iflaGroup: link.group = try a.uint32()
+            case UAPI.iflaMTU: link.mtu = try a.uint32()
             case UAPI.iflaLinkinfo:
                 for info in try NetlinkMessageReader.attributes(in: a.value) where info.type == UAPI.iflaInfoKind {
                     link.kind = info.string()

@@ -47,6 +47,7 @@ public final class InMemoryKernel: KernelPort {
         switch change {
         case .linkSetUp(let l): refusal = withLink(l.index) { $0.isUp = true }
         case .linkSetGroup(let l, let group): refusal = withLink(l.index) { $0.group = group }
+        case .linkSetMTU(let l, let mtu): refusal = withLink(l.index) { $0.mtu = mtu }
         case .addressAdd(let a): refusal = addressAdd(a)
         case .addressDelete(let a): refusal = addressDelete(a)
         case .routeAdd(let r): refusal = routeAdd(r, replace: false)

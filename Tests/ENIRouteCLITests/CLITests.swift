@@ -254,12 +254,17 @@ struct CommandTests {
     @Test func statusListsOwnedObjects() {
         let h = Harness()
         #expect(h.run("apply") == .success)
+        h.kernel.state.links[2].mtu = 9001
         #expect(h.run("status") == .success)
-        #expect(h.out.lines.contains("  eth1\t02:00:00:00:02:0a\tup\ttable 10001"))
+        #expect(h.out.lines.contains("  eth1\t02:00:00:00:02:0a\tup\ttable 10001\tmtu 9001"))
+        #expect(h.out.lines.contains("  eth0\t02:00:00:00:01:0a\tup\ttable 10000\tmtu -"), "not reported")
         #expect(h.out.lines.contains("  10002: from 10.0.2.10 lookup 10001"))
         #expect(h.out.lines.contains("  table 10001: default via 10.0.2.1 dev eth1"))
         #expect(h.run("status", "--json") == .success)
         #expect(h.out.lines.last?.hasPrefix("{\"interfaceGroup\":10000,\"interfaces\":[") == true)
+        #expect(
+            h.out.lines.last?.contains(
+                "\"name\":\"eth1\",\"mac\":\"02:00:00:00:02:0a\",\"up\":true,\"table\":10001,\"mtu\":9001}") == true)
     }
 
     @Test func configurationFileAndOverrides() {

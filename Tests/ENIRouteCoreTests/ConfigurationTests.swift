@@ -30,6 +30,7 @@ struct ConfigurationTests {
             primary-rules = false
             manage-addresses = 0
             unmanaged = eth9, 0e:49:61:0f:c3:11 eni-0abc\tens*
+            mtu = 9001
             """
         let c = try Configuration.parse(text, file: "/etc/eniroute/eniroute.conf")
         #expect(c.tableBase == 20000)
@@ -42,6 +43,7 @@ struct ConfigurationTests {
         #expect(c.watchInterval == 60)
         #expect(!c.ipv6 && !c.primaryRules && !c.manageAddresses)
         #expect(c.unmanaged == ["eth9", "0e:49:61:0f:c3:11", "eni-0abc", "ens*"])
+        #expect(c.mtu == .value(9001))
         // Every documented key is handled by the text above.
         let keysInText = Set(
             text.split(separator: "\n").compactMap { line -> String? in
@@ -76,6 +78,11 @@ struct ConfigurationTests {
         #expect(try Configuration.parse("interface-group = 4294967295", file: "f").interfaceGroup == UInt32.max)
         #expect(try Configuration.parse("imds-request-timeout = 0.1", file: "f").imdsRequestTimeout == 0.1)
         #expect(try Configuration.parse("unmanaged =", file: "f").unmanaged.isEmpty)
+        #expect(try Configuration.parse("mtu = auto", file: "f").mtu == .auto)
+        #expect(try Configuration.parse("mtu = keep", file: "f").mtu == .keep)
+        #expect(try Configuration.parse("mtu = 1280", file: "f").mtu == .value(1280))
+        #expect(try Configuration.parse("mtu = 9216", file: "f").mtu == .value(9216))
+        #expect(Configuration().mtu == .auto)
     }
 
     /// Text, line, key, a word of the message.
@@ -105,6 +112,10 @@ struct ConfigurationTests {
             ("imds-endpoints = https://169.254.169.254", 1, "imds-endpoints", "http://"),
             ("imds-endpoints = ", 1, "imds-endpoints", "http://"),
             ("imds-endpoints = http://a, ftp://b", 1, "imds-endpoints", "http://"),
+            ("mtu = 1279", 1, "mtu", "whole number"),
+            ("mtu = 9217", 1, "mtu", "whole number"),
+            ("mtu = Auto", 1, "mtu", "whole number"),
+            ("mtu = ", 1, "mtu", "whole number"),
             ("Table-Base = 300", 1, "Table-Base", "unknown key"),
             ("= 300", 1, "", "unknown key"),
         ] as [(String, Int, String?, String)])
@@ -127,7 +138,7 @@ struct ConfigurationTests {
     }
 
     @Test func keysAreDocumented() {
-        #expect(Configuration.keys.count == 12)
+        #expect(Configuration.keys.count == 13)
         #expect(Configuration.keys.allSatisfy { !$0.help.isEmpty })
         #expect(Set(Configuration.keys.map(\.key)).count == Configuration.keys.count)
     }

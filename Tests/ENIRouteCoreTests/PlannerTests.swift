@@ -49,7 +49,7 @@ func ownRule(_ from: String, table: UInt32) -> RoutingPolicyRule {
 /// Whether a change touches an interface index or a table.
 func touches(_ change: Change, link: Int32? = nil, table: UInt32? = nil) -> Bool {
     switch change {
-    case .linkSetUp(let l), .linkSetGroup(let l, _): return l.index == link
+    case .linkSetUp(let l), .linkSetGroup(let l, _), .linkSetMTU(let l, _): return l.index == link
     case .addressAdd(let a), .addressDelete(let a): return a.interfaceIndex == link
     case .routeAdd(let r), .routeReplace(let r), .routeDelete(let r):
         return r.table == table || (link != nil && r.outputInterface == link)

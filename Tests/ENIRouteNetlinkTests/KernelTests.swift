@@ -35,6 +35,7 @@ struct KernelTests {
         let links = try nl.linkList()
         var lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: false)
         lo.promoteSecondaries = false  // IFLA_INET_CONF of a new namespace
+        lo.mtu = 65536
         #expect(links == [lo])
         try nl.linkSetUp(links[0])
         try nl.linkSetGroup(links[0], group: 7)
@@ -229,6 +230,22 @@ struct KernelTests {
         #expect(results2.allSatisfy { (try? $0.get()) != nil }, "\(results2)")
         #expect(try nl.addressList().filter(\.isOwned) == [address])
         #expect(try nl.routeList().filter(\.isOwned) == [gateway])
+    }
+
+    /// `ip link set dev veth0 mtu 9001`, and the kernel's answers to a value above the device's
+    /// maximum (EINVAL, with its extended ACK message) and to a link that does not exist (ENODEV).
+    @Test func linkSetMTUAndItsErrors() throws {
+        let nl = try PrivateNamespace.netlink()
+        try nl.perform([vethPairCreate()])[0].get()
+        let veth0 = try #require(try nl.linkList().first { $0.name == "veth0" })
+        #expect(veth0.mtu == 1500)
+        try nl.linkSetMTU(veth0, mtu: 9001)
+        #expect(try nl.linkList().first { $0.index == veth0.index }?.mtu == 9001)
+        expectKernelError(.invalidArgument) { () throws(NetlinkError) in try nl.linkSetMTU(veth0, mtu: 70000) }
+        #expect(try nl.linkList().first { $0.index == veth0.index }?.mtu == 9001)
+        expectKernelError(.noSuchDevice) { () throws(NetlinkError) in
+            try nl.linkSetMTU(Link(index: 999, name: "ghost", mac: nil, isUp: false), mtu: 9001)
+        }
     }
 
     @Test func datagramLargerThanTheBufferIsReadWhole() throws {

@@ -138,6 +138,21 @@ let fixtures: [Fixture] = [
             07 00 00 00  // group 7
             """),
     Fixture(
+        name: "link set mtu", built: NetlinkRouteMessage.linkSetMTU(index: 3, mtu: 9001, sequence: 8),
+        expected: """
+            28 00 00 00  // nlmsg_len 40
+            10 00        // RTM_NEWLINK
+            05 00        // NLM_F_REQUEST|NLM_F_ACK
+            08 00 00 00  // seq 8
+            00 00 00 00  // pid
+            00 00 00 00  // ifi_family, pad, ifi_type
+            03 00 00 00  // ifi_index 3
+            00 00 00 00  // ifi_flags
+            00 00 00 00  // ifi_change
+            08 00 04 00  // rta_len 8, IFLA_MTU (4)
+            29 23 00 00  // 9001
+            """),
+    Fixture(
         name: "address add inet", built: NetlinkRouteMessage.addressAdd(addressV4, sequence: 9),
         expected: """
             38 00 00 00  // nlmsg_len 56
@@ -459,6 +474,7 @@ func messageMatchesKernelABI(_ fixture: Fixture) {
     let pairs: [(Change, [UInt8])] = [
         (.linkSetUp(link), NetlinkRouteMessage.linkSetUp(index: 3, sequence: 5)),
         (.linkSetGroup(link, group: 7), NetlinkRouteMessage.linkSetGroup(index: 3, group: 7, sequence: 5)),
+        (.linkSetMTU(link, mtu: 9001), NetlinkRouteMessage.linkSetMTU(index: 3, mtu: 9001, sequence: 5)),
         (.addressAdd(addressV4), NetlinkRouteMessage.addressAdd(addressV4, sequence: 5)),
         (.addressDelete(addressV6), NetlinkRouteMessage.addressDelete(addressV6, sequence: 5)),
         (.routeAdd(defaultRouteV4), NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 5)),

@@ -50,7 +50,7 @@ func eth1Link(seq: UInt8, flags: UInt8 = 0x02) -> String {
     03 10 01 00  // ifi_flags IFF_UP|IFF_BROADCAST|IFF_MULTICAST|IFF_LOWER_UP
     00 00 00 00  // ifi_change
     09 00 03 00 65 74 68 31 00 00 00 00  // IFLA_IFNAME "eth1\\0" + 3 pad
-    08 00 04 00 dc 05 00 00              // IFLA_MTU 1500 (not modelled)
+    08 00 04 00 dc 05 00 00              // IFLA_MTU 1500
     0a 00 01 00 0e 49 61 0f c3 11 00 00  // IFLA_ADDRESS 0e:49:61:0f:c3:11 + 2 pad
     08 00 1b 00 07 00 00 00              // IFLA_GROUP 7
     10 00 12 00                          // IFLA_LINKINFO, len 16
@@ -58,7 +58,7 @@ func eth1Link(seq: UInt8, flags: UInt8 = 0x02) -> String {
     """
 }
 
-let eth1 = Link(index: 3, name: "eth1", mac: MACAddress("0e:49:61:0f:c3:11"), isUp: true, group: 7, kind: "veth")
+let eth1 = Link(index: 3, name: "eth1", mac: MACAddress("0e:49:61:0f:c3:11"), isUp: true, group: 7, kind: "veth", mtu: 1500)
 let lo = Link(index: 1, name: "lo", mac: MACAddress("00:00:00:00:00:00"), isUp: false)
 
 @Test func linkDumpSpanningTwoDatagrams() throws {

@@ -575,7 +575,8 @@ imds_stop() {
     IMDS_PID=
 }
 
-# eniroute ARGS…: run eniroute inside inst against the simulator (bounded by 60 s). Its output
+# eniroute ARGS…: run eniroute inside inst against the simulator (bounded by 60 s), with the
+# configuration file's text in $WORLD_ENIROUTE_CONF (default: empty, every default). Its output
 # is shown indented and kept in $ENIROUTE_OUT; the exit code in $ENIROUTE_RC (also returned).
 eniroute() {
     local INST; INST=$(ns inst)
@@ -595,7 +596,7 @@ eniroute() {
         return "$ENIROUTE_RC"
     fi
     [[ -x $ENIROUTE ]] || world_abort "eniroute not built: $ENIROUTE (set ENIROUTE)"
-    : >"$WORLD_TMP/eniroute.conf"
+    printf '%s\n' "${WORLD_ENIROUTE_CONF:-}" >"$WORLD_TMP/eniroute.conf"
     printf '   $ eniroute %s\n' "$*"
     ip netns exec "$INST" env ENIROUTE_LOCK="$WORLD_TMP/eniroute.lock" timeout 60 "$ENIROUTE" "$@" --imds-endpoint "http://$IMDS4" \
         --config "$WORLD_TMP/eniroute.conf" >"$ENIROUTE_OUT" 2>&1
