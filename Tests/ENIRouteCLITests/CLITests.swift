@@ -236,17 +236,26 @@ struct CommandTests {
     @Test func removeTakesAnObjectThatVanishedMeanwhileAsRemoved() {
         let h = Harness()
         #expect(h.run("apply") == .success)
-        h.kernel.failOn = { c in
+        // Another agent deletes each object just before eniroute's delete of it reaches the
+        // kernel, which then answers as Linux does.
+        let kernel = h.kernel
+        kernel.failOn = { c in
             switch c {
-            case .addressDelete:
-                return .addressNotAvailable
-            case .routeDelete: return .noSuchProcess
-            case .ruleDelete: return .noSuchFileOrDirectory
-            default: return nil
+            case .addressDelete(let a): kernel.state.addresses.removeAll { $0 == a }
+            case .routeDelete(let r): kernel.state.routes.removeAll { $0 == r }
+            case .ruleDelete(let r): kernel.state.rules.removeAll { $0 == r }
+            default: break
             }
+            return nil
         }
+        let before = kernel.applied.count
         #expect(h.run("remove", "eth1") == .success)
         #expect(!h.log.lines.contains { $0.hasPrefix("error: ") }, "\(h.log.lines)")
+        let removed = kernel.applied.dropFirst(before)
+        #expect(removed.allSatisfy { if case .linkSetGroup = $0 { true } else { false } }, "every delete found it gone")
+        #expect(!kernel.state.rules.contains { $0.table == 10001 })
+        kernel.failOn = nil
+        #expect(h.run("apply") == .success)
         h.kernel.failOn = { _ in .notPermitted }
         #expect(h.run("remove", "eth1") == .failure, "any other answer is a failure")
     }
