@@ -102,12 +102,6 @@ public final class IMDSClient {
         }
     }
 
-    /// Forgets the token (the next request fetches a new one) and closes the connection.
-    public func reset() {
-        token = nil
-        transport.close()
-    }
-
     /// The token to send, fetching one if needed; nil in IMDSv1 mode.
     private func sessionToken() throws(IMDSError) -> String? {
         if usingV1 { return nil }

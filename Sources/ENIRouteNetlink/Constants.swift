@@ -9,7 +9,6 @@ enum UAPI {
     static let done = UInt16(NLMSG_DONE)
     static let overrun = UInt16(NLMSG_OVERRUN)
     static let fRequest = UInt16(NLM_F_REQUEST)
-    static let fMulti = UInt16(NLM_F_MULTI)
     static let fAck = UInt16(NLM_F_ACK)
     static let fDumpIntr = UInt16(NLM_F_DUMP_INTR)
     static let fDump = UInt16(NLM_F_DUMP)
