@@ -40,7 +40,7 @@ say() { printf '[bench] %s\n' "$*" >&2; }
 fail() { printf '[bench] FATAL: %s\n' "$*" >&2; exit 1; }
 
 [[ $(id -u) == 0 ]] || fail "must run as root (it creates network namespaces)"
-for t in ip curl jq strace swiftc awk; do
+for t in ip curl jq strace swiftc awk python3; do
     command -v "$t" >/dev/null || fail "missing tool '$t' (scripts/install-deps.sh)"
 done
 
@@ -152,19 +152,37 @@ world() {
     ip -n "$INST" route add default via 10.0.1.1 dev eth0 || fail "default route"
     "$REPO/bench/gen-scenario.sh" "$@" >"$TMP/scenario.json"
     : >"$TMP/eniroute.conf"
+    imds_serve sim-whole
+    snapshot "$TMP/pre.state"
+}
+
+# imds_serve KIND: (re)starts the IMDS server of the world on 169.254.169.254:80, serving
+# $TMP/scenario.json: sim-whole (the simulator, one send() per reply), sim-split (the simulator,
+# header block and body in two send() calls) or python (bench/imds-http-server.py on Python's
+# http.server, which also writes in two; not the project's code).
+imds_serve() {
+    sim_stop
     rm -f "$TMP/imds.ready"
     assert_private_ns "$INST"
-    ip netns exec "$INST" "$SIM" --scenario "$TMP/scenario.json" --listen "$IMDS4:80" \
-        --ready-file "$TMP/imds.ready" >"$TMP/imds.log" 2>&1 &
+    case $1 in
+    sim-whole | sim-split)
+        ip netns exec "$INST" "$SIM" --scenario "$TMP/scenario.json" --listen "$IMDS4:80" --write-mode "${1#sim-}" \
+            --ready-file "$TMP/imds.ready" >"$TMP/imds.log" 2>&1 &
+        ;;
+    python)
+        ip netns exec "$INST" python3 "$REPO/bench/imds-http-server.py" "$TMP/scenario.json" "$IMDS4" 80 "$TMP/imds.ready" \
+            >"$TMP/imds.log" 2>&1 &
+        ;;
+    *) fail "imds_serve: unknown server $1" ;;
+    esac
     SIM_PID=$!
     local t=0
-    # Wait for the simulator's ready file (its documented readiness signal), bounded by 10 s.
+    # Wait for the server's ready file (written once it listens), bounded by 10 s.
     while [[ ! -s $TMP/imds.ready ]]; do
-        kill -0 "$SIM_PID" 2>/dev/null || { cat "$TMP/imds.log" >&2; fail "IMDS simulator exited"; }
-        ((t++ < 1000)) || fail "IMDS simulator not ready after 10 s"
+        kill -0 "$SIM_PID" 2>/dev/null || { cat "$TMP/imds.log" >&2; fail "IMDS server ($1) exited"; }
+        ((t++ < 1000)) || fail "IMDS server ($1) not ready after 10 s"
         sleep 0.01
     done
-    snapshot "$TMP/pre.state"
 }
 
 # snapshot FILE: the instance's rules, routes (all tables), addresses and link groups.
@@ -380,6 +398,37 @@ b2() {
     fi
     declare -g "B2_${n}_R=$med $p95 $nmed $cpu $rss $req $conn $nreq $nlmsg $nldg $nchanges $nlnoop $nl_us $nl_noop_us $lim $lim_noop $bmed $bnoop $breq $bconn $rules"
     cp "$TMP/$tag.log" "$OUT/$tag-cold.log"
+    if ((n == 15)); then b2_servers; fi
+}
+
+# b2_servers: the same cold apply ($B2_RUNS runs) against IMDS servers that write each reply's
+# header block and body in two send() calls: the simulator in split mode and Python's http.server.
+# With BENCH_COMPARE_BIN (another eniroute binary, e.g. a build before a change), that binary is
+# timed the same way against all three servers, in the same run.
+B2_SERVERS='' B2_COMPARE=''
+b2_servers() {
+    local kind r
+    for kind in sim-whole sim-split python; do
+        imds_serve "$kind"
+        if [[ $kind != sim-whole ]]; then
+            say "B2: 15 ENIs × 50 IPv4 against the IMDS server '$kind': $B2_RUNS cold runs"
+            : >"$TMP/b2s.$kind.times"
+            for ((r = 1; r <= B2_RUNS; r++)); do
+                reset
+                run_eniroute "$TMP/b2s.$kind.times" "$TMP/b2s.$kind.log" apply
+            done
+            B2_SERVERS+="$(q "$TMP/b2s.$kind.times" 1 0.5) $(q "$TMP/b2s.$kind.times" 1 0.95) "
+        fi
+        [[ -n ${BENCH_COMPARE_BIN:-} ]] || continue
+        say "B2: the same with $BENCH_COMPARE_BIN against '$kind'"
+        : >"$TMP/b2c.$kind.times"
+        for ((r = 1; r <= B2_RUNS; r++)); do
+            reset
+            BIN=$BENCH_COMPARE_BIN run_eniroute "$TMP/b2c.$kind.times" "$TMP/b2c.$kind.log" apply
+        done
+        B2_COMPARE+="$(q "$TMP/b2c.$kind.times" 1 0.5) "
+    done
+    imds_serve sim-whole
 }
 b2 15
 b2 50
@@ -439,6 +488,9 @@ LDD=$(ldd "$BIN" 2>&1 | awk '{ print $1 }' | grep -v '^linux-vdso' | paste -sd' 
 read -r S_MED S_P95 S_NMED S_CPU S_RSS S_REQ S_CONN S_NREQ S_NLMSG S_NLDG S_NCH S_NLNOOP S_NLUS S_NLNOOPUS S_LIM S_LIMNOOP S_BMED S_BNOOP S_BREQ S_BCONN _ <<<"$B2_15_R"
 read -r L_MED L_P95 L_NMED L_CPU L_RSS L_REQ L_CONN L_NREQ L_NLMSG L_NLDG L_NCH L_NLNOOP L_NLUS L_NLNOOPUS L_LIM L_LIMNOOP L_BMED L_BNOOP L_BREQ L_BCONN _ <<<"$B2_50_R"
 per() { awk -v t="$1" -v n="$2" -v k="$3" 'BEGIN { printf "%.1f", t / n / k }'; }
+read -r SPLIT_MED SPLIT_P95 PY_MED PY_P95 <<<"$B2_SERVERS"
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+SPLIT_RATIO=$(ratio2 "$SPLIT_MED" "$S_MED") PY_RATIO=$(ratio2 "$PY_MED" "$S_MED")
 B1_SPEED=$(ratio "$B1B_MED" "$B1_MED") S_SPEED=$(ratio "$S_BMED" "$S_MED") S_NSPEED=$(ratio "$S_BNOOP" "$S_NMED")
 L_SPEED=$(ratio "$L_BMED" "$L_MED")
 B1_LRATIO=$(ratio "$B1_MED" "$B1_LIMIT") S_LRATIO=$(ratio "$S_MED" "$S_LIM") S_NLRATIO=$(ratio "$S_NMED" "$S_LIMNOOP")
@@ -463,6 +515,16 @@ bms() { if [[ $1 == NA ]]; then echo "not run"; else echo "$(ms "$1") ms"; fi; }
     echo "| B2 boot, 50 ENIs × 50 IPv4, cold (p95) | $(ms "$L_MED") ms (p95 $(ms "$L_P95") ms) | $(bms "$L_BMED") | ${L_SPEED}× | $(ms "$L_LIM") ms | ${L_LRATIO}× |"
     echo "| B2 boot, 50 ENIs × 50 IPv4, no-op re-run | $(ms "$L_NMED") ms | $(bms "$L_BNOOP") | $(ratio "$L_BNOOP" "$L_NMED")× | $(ms "$L_LIMNOOP") ms | ${L_NLRATIO}× |"
     if [[ -n $B3_ROWS ]]; then echo "$B3_ROWS"; else echo "| B3 watcher | pending (\`eniroute watch\` not in this build) | | | | |"; fi
+    echo
+    echo "| B2 boot, 15 ENIs × 50 IPv4, cold, by IMDS server (median of $B2_RUNS; p95) | eniroute | vs one write |"
+    echo "|---|---|---|"
+    echo "| simulator, one send() per reply | $(ms "$S_MED") ms (p95 $(ms "$S_P95") ms) | 1.0× |"
+    echo "| simulator \`--write-mode split\`: header block, then body | $(ms "$SPLIT_MED") ms (p95 $(ms "$SPLIT_P95") ms) | ${SPLIT_RATIO}× |"
+    echo "| Python's http.server (bench/imds-http-server.py; not the project's code) | $(ms "$PY_MED") ms (p95 $(ms "$PY_P95") ms) | ${PY_RATIO}× |"
+    if [[ -n $B2_COMPARE ]]; then
+        read -r C_WHOLE C_SPLIT C_PY <<<"$B2_COMPARE"
+        echo "| the same with BENCH_COMPARE_BIN=$BENCH_COMPARE_BIN: one send / split / Python | $(ms "$C_WHOLE") / $(ms "$C_SPLIT") / $(ms "$C_PY") ms | $(ratio2 "$C_SPLIT" "$C_WHOLE")× / $(ratio2 "$C_PY" "$C_WHOLE")× |"
+    fi
     echo
     echo "| detail | B1 (1 ENI) | B2 15 × 50 | B2 50 × 50 |"
     echo "|---|---|---|---|"
@@ -496,6 +558,7 @@ bms() { if [[ $1 == NA ]]; then echo "not run"; else echo "$(ms "$1") ms"; fi; }
     echo "| within 3× of B5 (B1; B2 cold; B2 no-op) | ${B1_LRATIO}×; ${S_LRATIO}×; ${S_NLRATIO}× | $(mark le "$(printf '%s\n' "$B1_LRATIO" "$S_LRATIO" "$S_NLRATIO" | sort -g | tail -n 1)" 3) |"
     echo "| ≥ 50× faster than baseline (B1; B2 cold) | ${B1_SPEED}×; ${S_SPEED}× | $(mark le 50 "$(printf '%s\n' "$B1_SPEED" "$S_SPEED" | sort -g | head -n 1)") |"
     echo "| IMDS ≤ 2 + 8 requests per ENI at attach (B1: ≤ 10) | $B1_REQ (max $B1_REQMAX) | $(mark le "$B1_REQMAX" 10) |"
+    echo "| B2 against servers writing head and body apart within 1.5× of one write (simulator split; Python) | ${SPLIT_RATIO}×; ${PY_RATIO}× | $(mark le "$(printf '%s\n' "$SPLIT_RATIO" "$PY_RATIO" | sort -g | tail -n 1)" 1.5) |"
     echo "| IMDS all on one connection | B1 $B1_CONN, B2 $S_CONN / $L_CONN | $(mark le "$(printf '%s\n' "$B1_CONN" "$S_CONN" "$L_CONN" | sort -g | tail -n 1)" 1) |"
     echo "| no child processes | $B1_CHILDREN | $(mark le "$B1_CHILDREN" 0) |"
     if [[ -n $B3_ROWS ]]; then

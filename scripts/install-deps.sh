@@ -3,6 +3,8 @@
 # when everything is present; runs `apt-get update` only when something must be installed.
 set -euo pipefail
 packages=(iproute2 nftables iputils-ping socat procps curl jq strace
+    # make bench: Python's http.server as an IMDS server that is not the project's.
+    python3
     # make deb, make package-test: debhelper, lintian, systemd-analyze, man, readelf, mmdebstrap.
     debhelper dpkg-dev lintian systemd man-db groff-base binutils mmdebstrap)
 missing=()

@@ -149,7 +149,9 @@ public final class IMDSClient {
                 }
             case .failure(let error):
                 guard error.isRetryable else {
-                    throw .badResponse(url: currentEndpoint.url(request.path), reason: error.description)
+                    let url = currentEndpoint.url(request.path)
+                    if case .refusedByKernel = error { throw .blocked(url: url, reason: error.description) }
+                    throw .badResponse(url: url, reason: error.description)
                 }
                 last = error.description
             }
@@ -167,8 +169,11 @@ public final class IMDSClient {
 
     /// One attempt: the current endpoint first, then each other endpoint in order while the
     /// connection cannot be made. The first endpoint that connects becomes the current one.
+    /// An endpoint the kernel refuses to reach wins over the others' connection failures: the
+    /// request then fails at once instead of being retried until the deadline.
     private func sendWithFallover(_ request: HTTPRequest, timeout: Double) -> Result<HTTPResponse, TransportError> {
         var firstError: TransportError?
+        var refused: TransportError?
         for step in 0..<endpoints.count {
             let index = (endpointIndex + step) % endpoints.count
             let budget = step == 0 ? timeout : min(timeout, deadline.remaining)
@@ -181,11 +186,17 @@ public final class IMDSClient {
                 }
                 return .success(response)
             } catch {
-                guard case .connectFailed(let why, let e) = error else { return .failure(error) }
-                if firstError == nil { firstError = .connectFailed("\(endpoints[index]): \(why)", errno: e) }
+                switch error {
+                case .connectFailed(let why, let e):
+                    if firstError == nil { firstError = .connectFailed("\(endpoints[index]): \(why)", errno: e) }
+                case .refusedByKernel(_, let e):
+                    if refused == nil { refused = .refusedByKernel("\(endpoints[index])", errno: e) }
+                default:
+                    return .failure(error)
+                }
                 log?("IMDS: \(endpoints[index]): \(error)")
             }
         }
-        return .failure(firstError ?? .timedOut)
+        return .failure(refused ?? firstError ?? .timedOut)
     }
 }

@@ -15,6 +15,10 @@ public enum TransportError: Error, ErrnoCarrying, Equatable, Sendable, CustomStr
     case malformedResponse(String)
     /// The response's headers or body exceed the client's limits.
     case tooLarge(String)
+    /// The kernel refused to send to the endpoint at all: a `prohibit`, `unreachable` or
+    /// `blackhole` route, or a cgroup connect policy (what, and the errno of `connect`).
+    /// Retrying does not help until the administrator changes that.
+    case refusedByKernel(String, errno: Errno)
 
     public var description: String {
         switch self {
@@ -25,6 +29,9 @@ public enum TransportError: Error, ErrnoCarrying, Equatable, Sendable, CustomStr
         case .connectionClosed(let why, nil): return "connection closed by the server \(why)"
         case .malformedResponse(let why): return "malformed HTTP response: \(why)"
         case .tooLarge(let why): return "response too large: \(why)"
+        case .refusedByKernel(let what, let e):
+            return "the kernel refuses to send to \(what): \(e): a prohibit or unreachable route (or a connect policy) on "
+                + "this instance blocks IMDS (systemd ≥ 261 installs one with systemd.imds.network=locked); not retrying"
         }
     }
 
@@ -32,14 +39,17 @@ public enum TransportError: Error, ErrnoCarrying, Equatable, Sendable, CustomStr
     public var errno: Errno? {
         switch self {
         case .connectFailed(_, let e), .connectionClosed(_, let e): return e
+        case .refusedByKernel(_, let e): return e
         case .timedOut, .malformedResponse, .tooLarge: return nil
         }
     }
 
     /// Whether sending the request again may succeed.
     public var isRetryable: Bool {
-        if case .tooLarge = self { return false }
-        return true
+        switch self {
+        case .tooLarge, .refusedByKernel: return false
+        case .connectFailed, .timedOut, .connectionClosed, .malformedResponse: return true
+        }
     }
 }
 
@@ -58,6 +68,8 @@ public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
     case tokenRefused(url: String, status: Int)
     /// A response eniroute will not read (too large) or a body that does not make sense.
     case badResponse(url: String, reason: String)
+    /// The kernel refuses to reach IMDS (a `prohibit`/`unreachable` route, a firewall rule).
+    case blocked(url: String, reason: String)
     /// A key every instance has answered 404.
     case missing(url: String)
     /// The per-ENI data does not parse or is inconsistent.
@@ -68,7 +80,7 @@ public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .deadlineExceeded, .retriesExhausted, .missing: return true
         case .unexpectedStatus(_, let status, _): return status >= 500 || status == 429
-        case .invalidEndpoint, .tokenRefused, .badResponse, .invalidFacts: return false
+        case .invalidEndpoint, .tokenRefused, .badResponse, .blocked, .invalidFacts: return false
         }
     }
 
@@ -85,7 +97,7 @@ public enum IMDSError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(url): unexpected HTTP status \(status) after \(tries(attempts))"
         case .tokenRefused(let url, let status):
             return "\(url): IMDSv2 token request refused with HTTP \(status) and IMDSv1 is not allowed (imds-v1 = no)"
-        case .badResponse(let url, let reason):
+        case .badResponse(let url, let reason), .blocked(let url, let reason):
             return "\(url): \(reason)"
         case .missing(let url):
             return "\(url): not found (HTTP 404), though every instance has it"

@@ -100,6 +100,8 @@ public final class TCPTransport: IMDSTransport {
             let e = Errno.current
             guard e == .inProgress || e == .interrupted else {
                 _ = Glibc.close(s)
+                // Refused before any packet left: the route's type or a local firewall rule.
+                if Self.kernelRefusals.contains(e) { throw .refusedByKernel("\(endpoint)", errno: e) }
                 throw .connectFailed("connect()", errno: e)
             }
             switch waitFor(s, events: Int16(POLLOUT), until: deadline) {
@@ -123,6 +125,24 @@ public final class TCPTransport: IMDSTransport {
         connectedEndpoint = endpoint
         connectionsOpened += 1
     }
+
+    /// Leaves delayed-ACK mode (`TCP_QUICKACK`), before and after every read. Once this side has
+    /// sent a request the kernel treats the connection as interactive and holds the ACK of the
+    /// reply's first segment for up to 40 ms; a server that writes its header block and its body
+    /// in two `send()` calls with Nagle's algorithm on (Python's `http.server`, many small ones)
+    /// holds the body until that ACK: every reply would stall. The flag is not sticky, hence
+    /// "every read"; with an ACK already due, setting it sends that ACK at once.
+    private func acknowledgeAtOnce() {
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// What `connect(2)` answers at once when the kernel will not send to the address: `prohibit`
+    /// (EACCES), `unreachable` (EHOSTUNREACH), `blackhole` (EINVAL), a cgroup connect policy
+    /// (EPERM). No route at all (ENETUNREACH) is not among them: at boot it is a network not up
+    /// yet. A firewall's drop or reject is not seen here (the SYN leaves; the answer, if any, comes
+    /// later like a router's), so it stays a retried connection failure.
+    static let kernelRefusals: Set<Errno> = [.permissionDenied, .hostUnreachable, .invalidArgument, .notPermitted]
 
     private enum Wait {
         case ready
@@ -170,8 +190,10 @@ public final class TCPTransport: IMDSTransport {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             let n: Int
+            acknowledgeAtOnce()
             do {
                 n = try retryOnInterrupt { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
+                acknowledgeAtOnce()
             } catch .wouldBlock {
                 switch waitFor(fd, events: Int16(POLLIN), until: deadline) {
                 case .ready: continue

@@ -25,6 +25,18 @@ public final class IMDSSimulator: @unchecked Sendable {
     /// Receives one line per request (for `eniroute-imds-sim --verbose`).
     public var log: (@Sendable (String) -> Void)?
 
+    /// How replies are written; set before `start`.
+    public var writeMode = WriteMode.whole
+
+    /// How a reply goes onto the connection.
+    public enum WriteMode: String, Sendable, CaseIterable {
+        /// One `send` for the head and the body.
+        case whole
+        /// Two `send` calls, the head block then the body, as Python's `http.server` and many
+        /// small servers write (with Nagle's algorithm on, as there).
+        case split
+    }
+
     // Mutated only with `lock` held.
     private final class Connection: @unchecked Sendable {
         let id: Int
@@ -143,7 +155,7 @@ public final class IMDSSimulator: @unchecked Sendable {
             case .incomplete:
                 break serving
             case .bad(let status, let why):
-                _ = Wire.write(SimulatorReply(status, why + "\n"), to: fd, keepAlive: false, simulator: self)
+                _ = Wire.write(SimulatorReply(status, why + "\n"), to: fd, keepAlive: false, mode: writeMode, simulator: self)
                 break serving
             }
             lock.withLock { connection.idle = false }
@@ -159,7 +171,7 @@ public final class IMDSSimulator: @unchecked Sendable {
             // Idle from here: once the reply is handed to the kernel, nothing is in progress
             // (so `closeIdleConnections` right after a client got its answer sees this one).
             lock.withLock { connection.idle = reply.keepsConnection(requested: request.keepAlive) }
-            let keep = Wire.write(reply, to: fd, keepAlive: request.keepAlive, simulator: self)
+            let keep = Wire.write(reply, to: fd, keepAlive: request.keepAlive, mode: writeMode, simulator: self)
             if reply.reset {
                 Wire.abortOnClose(fd)
                 break

@@ -23,7 +23,9 @@ enum Wire {
     }
 
     /// Writes a reply; returns whether the connection may carry another request.
-    static func write(_ reply: SimulatorReply, to fd: Int32, keepAlive: Bool, simulator: IMDSSimulator) -> Bool {
+    static func write(
+        _ reply: SimulatorReply, to fd: Int32, keepAlive: Bool, mode: IMDSSimulator.WriteMode, simulator: IMDSSimulator
+    ) -> Bool {
         let keep = reply.keepsConnection(requested: keepAlive)
         let (head, payload) = reply.wire(keepAlive: keepAlive)
         if let rate = reply.bytesPerSecond {
@@ -35,7 +37,10 @@ enum Wire {
             }
             return keep
         }
-        return sendAll(fd, head + payload) && keep
+        switch mode {
+        case .whole: return sendAll(fd, head + payload) && keep
+        case .split: return sendAll(fd, head) && (payload.isEmpty || sendAll(fd, payload)) && keep
+        }
     }
 
     private static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

@@ -8,7 +8,7 @@ import IMDSSimulator
 #endif
 
 let usage = """
-    usage: eniroute-imds-sim --scenario FILE --listen ADDR:PORT [--ready-file PATH] [--ready-fd N] [--verbose]
+    usage: eniroute-imds-sim --scenario FILE --listen ADDR:PORT [--ready-file PATH] [--ready-fd N] [--write-mode whole|split] [--verbose]
 
     Serves the EC2 instance metadata in FILE (see docs/simulator.md) over HTTP on ADDR:PORT
     (IPv4 or bracketed IPv6 literal; port 0 picks a free port) with IMDSv2 token semantics,
@@ -22,6 +22,8 @@ let usage = """
       --listen ADDR:PORT  e.g. 169.254.169.254:80, 127.0.0.1:0, [::1]:8080
       --ready-file PATH   write ADDR:PORT here once listening
       --ready-fd N        write ADDR:PORT to this inherited descriptor once listening
+      --write-mode MODE   whole (default): each reply in one send(); split: the head block, then
+                          the body, in two send() calls (as Python's http.server writes)
       --verbose           log every request to stderr
       --help              this text
     """
@@ -36,6 +38,7 @@ var listen: String?
 var readyFile: String?
 var readyFD: Int32?
 var verbose = false
+var writeMode = IMDSSimulator.WriteMode.whole
 var arguments = CommandLine.arguments.dropFirst()
 while let arg = arguments.popFirst() {
     func value() -> String {
@@ -50,6 +53,12 @@ while let arg = arguments.popFirst() {
         let v = value()
         guard let n = Int32(v), n >= 0 else { fail("--ready-fd: not a descriptor: \(v)") }
         readyFD = n
+    case "--write-mode":
+        let v = value()
+        guard let mode = IMDSSimulator.WriteMode(rawValue: v) else {
+            fail("--write-mode: whole or split, not \(v.debugDescription)")
+        }
+        writeMode = mode
     case "--verbose", "-v": verbose = true
     case "--help", "-h":
         print(usage)
@@ -79,6 +88,7 @@ pthread_sigmask(SIG_BLOCK, &signals, nil)
 signal(SIGPIPE, SIG_IGN)
 
 let simulator = IMDSSimulator(scenario: scenario)
+simulator.writeMode = writeMode
 if verbose {
     simulator.log = { line in FileHandle.standardError.write(Data("eniroute-imds-sim: \(line)\n".utf8)) }
 }

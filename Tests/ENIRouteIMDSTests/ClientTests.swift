@@ -356,6 +356,25 @@ struct ClientTests {
         #expect(fake.sent.map(\.endpoint) == [IMDSEndpoint.defaults[0], IMDSEndpoint.defaults[1], IMDSEndpoint.defaults[1]])
     }
 
+    @Test("an endpoint the kernel refuses (prohibit route) fails the request at once: one attempt, not temporary")
+    func kernelRefusalFailsFast() throws {
+        let fake = FakeTransport([
+            { _, _ in .failure(.refusedByKernel("http://169.254.169.254", errno: .permissionDenied)) },
+            { _, _ in .failure(.connectFailed("connect()", errno: .networkUnreachable)) },
+        ])
+        let client = IMDSClient(
+            version: "1", deadline: .after(seconds: 30), retryPolicy: RetryPolicy(maxAttempts: 5), transport: fake)
+        do {
+            _ = try client.get(macPath)
+            Issue.record("expected an error")
+        } catch {
+            guard case .blocked(_, let reason) = error else { return #expect(Bool(false), "not .blocked: \(error)") }
+            #expect(reason.contains("the kernel refuses") && reason.contains("EACCES"))
+            #expect(!error.isTemporary)
+        }
+        #expect(fake.sent.map(\.endpoint) == IMDSEndpoint.defaults)  // both endpoints once, no retry
+    }
+
     @Test("a token request answered with a malformed token is refused")
     func badToken() {
         let fake = FakeTransport([{ _, _ in .success(HTTPResponse(status: 200, text: "two words")) }])

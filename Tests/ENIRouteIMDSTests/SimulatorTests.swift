@@ -229,6 +229,18 @@ struct SimulatorTests {
         #expect(IMDSSimulator.parseListenAddress(text) == nil)
     }
 
+    @Test("split write mode: header block and body in two sends; a whole fetch still works on one connection")
+    func splitWrites() throws {
+        let sim = IMDSSimulator(scenario: twoENIScenario())
+        sim.writeMode = .split
+        try sim.start()
+        defer { sim.stop() }
+        let (facts, pending) = try makeFetcher(makeClient(sim)).fetch(macs: nil, waitForReady: false)
+        #expect(pending.isEmpty)
+        #expect(facts.enis.count == 2)
+        #expect(sim.stats().connections == 1)
+    }
+
     @Test("IPv6 loopback listener")
     func ipv6() throws {
         let sim = IMDSSimulator(scenario: twoENIScenario())

@@ -100,6 +100,34 @@ expect_rc 75; expect_state G0; expect_log "refused"
 check_working
 fault_case_end
 
+# --- The kernel refuses to reach IMDS: a prohibit route (systemd >= 261, systemd.imds.network=locked)
+# or an unreachable one. connect() fails at once; retrying until the deadline cannot help. The
+# simulator's address is local here, so the local table's rule moves behind the refusing one.
+refuse_imds() { # refuse_imds on|off prohibit|unreachable
+    assert_not_root_ns "$(ns inst)"
+    if [[ $1 == on ]]; then
+        nsx inst ip rule add priority 100 lookup local
+        nsx inst ip rule del priority 0 lookup local
+        nsx inst ip rule add priority 5 to "$IMDS4" lookup 99
+        nsx inst ip route add "$2" "$IMDS4" table 99
+    else
+        nsx inst ip rule del priority 5
+        nsx inst ip route flush table 99
+        nsx inst ip rule add priority 0 lookup local
+        nsx inst ip rule del priority 100 lookup local
+    fi
+}
+for kind in prohibit unreachable; do
+    to_g0
+    fault_case "a $kind route to IMDS: exit 1 at once, saying the kernel refuses"
+    refuse_imds on "$kind"
+    er apply
+    refuse_imds off "$kind"
+    expect_rc 1; expect_state G0; expect_log "kernel refuses"
+    check_working
+    fault_case_end
+done
+
 imds_case "accepts but never answers" "{\"path\": \"$META\", \"hang\": true}" 75 G0 "deadline exceeded|no response"
 imds_case "answers one byte per second" "{\"path\": \"$META\", \"bytes_per_second\": 1}" 75 G0 "deadline exceeded|no response"
 
