@@ -86,6 +86,8 @@ public struct CommandEnvironment {
     public var makeWatchEvents: () throws -> any WatchEventSource
     /// Monotonic seconds.
     public var clock: () -> Double
+    /// networkd's and udev's run-time state and `networkctl` (`networkd-keep`).
+    public var networkd: any NetworkdHost
     /// Reads a file; nil if it does not exist.
     public var readFile: (String) throws(ConfigurationError) -> String?
     /// Path of the run lock; nil disables locking.
@@ -96,6 +98,7 @@ public struct CommandEnvironment {
         variables: [String: String], sink: any LogSink, output: any LogSink, makeKernel: @escaping () throws -> any KernelPort,
         makeMetadata: @escaping (Configuration, MetadataOptions) throws(IMDSError) -> any MetadataPort,
         makeWatchEvents: @escaping () throws -> any WatchEventSource, clock: @escaping () -> Double,
+        networkd: any NetworkdHost,
         readFile: @escaping (String) throws(ConfigurationError) -> String?, lockPath: String?
     ) {
         self.variables = variables
@@ -105,6 +108,7 @@ public struct CommandEnvironment {
         self.makeMetadata = makeMetadata
         self.makeWatchEvents = makeWatchEvents
         self.clock = clock
+        self.networkd = networkd
         self.readFile = readFile
         self.lockPath = lockPath
     }

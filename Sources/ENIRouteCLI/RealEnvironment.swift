@@ -17,7 +17,7 @@ extension ENIRoute {
             variables: variables, sink: FileDescriptorSink(fd: 1), output: FileDescriptorSink(fd: 1),
             makeKernel: { try NetlinkKernel() },
             makeMetadata: { (c, o) throws(IMDSError) in try InstanceMetadataFetcher.make(configuration: c, options: o) },
-            makeWatchEvents: { try KernelSignalEvents() }, clock: monotonicSeconds,
+            makeWatchEvents: { try KernelSignalEvents() }, clock: monotonicSeconds, networkd: SystemNetworkdHost(),
             readFile: readTextFile,
             lockPath: variables["ENIROUTE_LOCK"] ?? defaultLockPath)
         return run(arguments: arguments, environment: env)

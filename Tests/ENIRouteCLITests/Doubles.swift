@@ -1,6 +1,7 @@
 import ENIRouteCore
 import ENIRouteIMDS
 import ENIRouteNetlink
+import ENIRouteSystem
 
 @testable import ENIRouteCLI
 
@@ -119,4 +120,35 @@ final class FakeWatchEvents: WatchEventSource {
     }
 
     func discardKernelEvents() { discards += 1 }
+}
+
+/// networkd's run-time state, udev's database and `networkctl` in memory.
+final class FakeNetworkd: NetworkdHost {
+    var indexes: [Int] = []
+    var files: [String: String] = [:]
+    /// Writes to these paths fail.
+    var unwritable: Set<String> = []
+    var reloadStatus: Int32 = 0
+    private(set) var writes: [String] = []
+    private(set) var reloads = 0
+
+    /// Link `index`: an ENI eniroute manages (udev) when `managed`, and managed by networkd with
+    /// `networkFile` when one is given.
+    func link(_ index: Int, managed: Bool, networkFile: String?) {
+        indexes.append(index)
+        files["/run/udev/data/n\(index)"] = managed ? "I:123\nE:ENIROUTE_MANAGED=1\nG:systemd\n" : "I:123\nG:systemd\n"
+        files["/run/systemd/netif/links/\(index)"] = "ADMIN_STATE=configured\nNETWORK_FILE=\(networkFile ?? "")\n"
+    }
+
+    func linkIndexes() -> [Int] { indexes }
+    func read(_ path: String) -> String? { files[path] }
+    func write(_ text: String, to path: String) throws(SystemCallError) {
+        if unwritable.contains(path) { throw SystemCallError("open \(path).tmp", .permissionDenied) }
+        writes.append(path)
+        files[path] = text
+    }
+    func networkctlReload() -> Int32 {
+        reloads += 1
+        return reloadStatus
+    }
 }

@@ -41,6 +41,7 @@ struct Harness {
     let kernel: InMemoryKernel
     let imds: FakeIMDS
     let events: FakeWatchEvents
+    let networkd: FakeNetworkd
     let log = MemorySink()
     let out = MemorySink()
     var variables: [String: String] = [:]
@@ -50,6 +51,7 @@ struct Harness {
         clock = FakeClock()
         (kernel, imds) = twoENIWorld(clock: clock)
         events = FakeWatchEvents(clock: clock)
+        networkd = FakeNetworkd()
     }
 
     /// Another run on the same kernel and IMDS.
@@ -58,6 +60,7 @@ struct Harness {
         kernel = other.kernel
         imds = other.imds
         events = other.events
+        networkd = other.networkd
     }
 
     func run(_ args: String...) -> ExitStatus {
@@ -65,7 +68,7 @@ struct Harness {
         let files = self.files
         let env = CommandEnvironment(
             variables: variables, sink: log, output: out, makeKernel: { k }, makeMetadata: { _, _ in m },
-            makeWatchEvents: { e }, clock: { c.now }, readFile: { files[$0] }, lockPath: nil)
+            makeWatchEvents: { e }, clock: { c.now }, networkd: networkd, readFile: { files[$0] }, lockPath: nil)
         return ENIRoute.run(arguments: args, environment: env)
     }
 }
