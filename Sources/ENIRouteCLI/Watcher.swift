@@ -79,13 +79,13 @@ final class Watcher {
     }
 
     /// Whether a notification can mean that eniroute has something to do: any link or address
-    /// change, eniroute's own rules, and routes in eniroute's or other per-ENI tables (≥ 256,
-    /// not local/main/default).
+    /// change, eniroute's own rules, routes in eniroute's or other per-ENI tables (≥ 256,
+    /// not local/main/default), and main's routes that eniroute mirrors into an ENI's table.
     static func isRelevant(_ event: NetlinkRouteEvent) -> Bool {
         switch event {
         case .linkNew, .linkDeleted, .addressNew, .addressDeleted: return true
         case .ruleNew(let r), .ruleDeleted(let r): return r.isOwned
-        case .routeNew(let r), .routeDeleted(let r): return r.isOwned || r.table >= 256
+        case .routeNew(let r), .routeDeleted(let r): return r.isOwned || r.table >= 256 || Planner.isMirrored(r)
         }
     }
 

@@ -35,10 +35,12 @@ extension Planner {
     ) -> DesiredState {
         var d = DesiredState()
         let primary = links[primaryMAC].first
+        let mainRoutes = Dictionary(grouping: observed.routes.filter(isMirrored), by: { $0.outputInterface! })
         for e in s.managed {
-            d.objects.append(
-                desiredObjects(
-                    eni: e.facts, link: e.link, table: e.table, configuration: c, dhcpAddressPresent: e.dhcpAddressPresent))
+            var objects = desiredObjects(
+                eni: e.facts, link: e.link, table: e.table, configuration: c, dhcpAddressPresent: e.dhcpAddressPresent)
+            if let t = e.table { objects.routes += mirrored(mainRoutes[e.link.index] ?? [], into: t, besides: objects.routes) }
+            d.objects.append(objects)
             if e.facts.isPrimary, let p = e.facts.primaryIPv4 {
                 d.dhcpAddresses.insert(AddressKey(interfaceIndex: e.link.index, address: p))
             }
@@ -57,6 +59,36 @@ extension Planner {
             }
         }
         return d
+    }
+
+    /// Whether a route of the main table is one eniroute mirrors into the table of the ENI it goes
+    /// through: an administrator's deliberate route (`ip route add 203.0.113.0/24 via 10.0.1.50
+    /// dev eth0`), unicast through one interface; not the default route (each ENI's table has its
+    /// own), not the kernel's or router advertisements' prefix routes, not eniroute's own.
+    public static func isMirrored(_ r: Route) -> Bool {
+        r.table == mainTable && !r.isOwned && r.destination.length > 0 && r.type == 1 && r.outputInterface != nil
+            && r.proto != routeProtocolKernel && r.proto != routeProtocolRA
+    }
+
+    /// `RTPROT_KERNEL`: prefix routes the kernel adds for an address.
+    static let routeProtocolKernel: UInt8 = 2
+    /// `RTPROT_RA`: routes from IPv6 router advertisements.
+    static let routeProtocolRA: UInt8 = 9
+
+    /// Copies of main's routes through an ENI, tagged as eniroute's, for its table: traffic from
+    /// the ENI's own addresses (which the per-ENI rule sends to that table) honours them too. Only
+    /// for families the table has routes of (the primary's IPv4 routes wait for DHCP's address),
+    /// and never in place of one of the table's own routes (same key).
+    static func mirrored(_ main: [Route], into table: UInt32, besides own: [Route]) -> [Route] {
+        let families = Set(own.map(\.family))
+        let keys = Set(own.map(\.key))
+        return main.compactMap { r in
+            let copy = Route(
+                destination: r.destination, table: table, outputInterface: r.outputInterface, gateway: r.gateway,
+                preferredSource: r.preferredSource, scope: r.scope, proto: Ownership.routeProtocol, metric: r.metric, type: r.type
+            )
+            return families.contains(r.family) && !keys.contains(copy.key) ? copy : nil
+        }
     }
 
     /// The MTU an ENI should get: only one that eniroute brings up itself, never the primary

@@ -166,6 +166,14 @@ struct WatcherTests {
         #expect(!Watcher.isRelevant(.ruleNew(foreign)))
         #expect(!Watcher.isRelevant(.routeDeleted(Route(destination: .any(.inet), table: 254, outputInterface: 2, proto: 4))))
         #expect(Watcher.isRelevant(.routeDeleted(Route(destination: .any(.inet), table: 10001, outputInterface: 3, proto: 4))))
+        // An administrator's route in main through an ENI is mirrored into its table; main's
+        // kernel prefix routes are not.
+        let deliberate = Route(
+            destination: IPPrefix("203.0.113.0/24")!, table: 254, outputInterface: 2, gateway: IPAddress("10.0.1.50"), proto: 3)
+        #expect(Watcher.isRelevant(.routeNew(deliberate)))
+        #expect(Watcher.isRelevant(.routeDeleted(deliberate)))
+        let kernelPrefix = Route(destination: IPPrefix("10.0.1.0/24")!, table: 254, outputInterface: 2, scope: .link, proto: 2)
+        #expect(!Watcher.isRelevant(.routeNew(kernelPrefix)))
         #expect(Watcher.isRelevant(.linkDeleted(Link(index: 3, name: "eth1", mac: mac1, isUp: true))))
         let rig = WatchRig()
         rig.advance(to: 0)
