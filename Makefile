@@ -11,7 +11,7 @@ TESTING_SCRATCH := .build/testing
 TESTING_BIN := $(TESTING_SCRATCH)/release
 TESTING_ENV := ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(TESTING_BIN)/eniroute-imds-sim
 
-.PHONY: all build release testing deps test unit integration demo lint format clean deb package-test
+.PHONY: all build release testing testing-eniroute deps test unit integration demo lint format clean deb package-test
 
 all: build
 
@@ -29,20 +29,24 @@ release:
 
 ## The test variant (see TESTING_SCRATCH): what the scenarios, the fault matrix, the demo and the
 ## benchmark run. Never packaged.
-testing:
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(TESTING_SCRATCH) -Xswiftc -DENIROUTE_ACCEPT_VETH --product eniroute
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(TESTING_SCRATCH) -Xswiftc -DENIROUTE_ACCEPT_VETH --product eniroute-imds-sim
+## `testing-eniroute` builds only eniroute (make test runs it with the debug simulator).
+TESTING_BUILD := $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(TESTING_SCRATCH) -Xswiftc -DENIROUTE_ACCEPT_VETH
+testing: testing-eniroute
+	$(TESTING_BUILD) --product eniroute-imds-sim
+
+testing-eniroute:
+	$(TESTING_BUILD) --product eniroute
 
 ## Everything (root; networking only in private namespaces): format lint, unit tests (debug build),
 ## the .deb, the namespace integration scenarios and the fault matrix against the test variant of
 ## the release build (an optimiser bug once showed only in release builds; the variant differs from
 ## the binary in the .deb only in accepting veth links), the fuzz corpora replayed, then the package
 ## checks (which run the .deb's own binary, and check that it refuses a veth).
-test: deps build deb testing
+test: deps build deb testing-eniroute
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) test
-	$(TESTING_ENV) tests/integration/run.sh
-	$(TESTING_ENV) tests/faults/run.sh
+	ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh
+	ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/faults/run.sh
 	fuzz/replay.sh
 	ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/package/run.sh
 
