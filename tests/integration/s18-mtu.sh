@@ -5,6 +5,8 @@
 # MTU. After `eniroute apply`: with the default `mtu = auto` eth1 has 9001 and eth2 keeps its MTU;
 # with `mtu = keep` eth1 stays at 1500; with `mtu = 1500` eth1 gets 1500 (and eth2 still keeps
 # 9001). `eniroute status` shows each ENI's MTU.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 

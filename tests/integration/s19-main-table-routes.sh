@@ -7,6 +7,8 @@
 # drop it); unbound traffic follows main as before; main itself is unchanged. The watcher follows
 # a route added and one deleted later (measured). S2 and S5 cover two ENIs in one subnet and a
 # bridge, unchanged.
+# Also run with strict reverse-path filtering on the instance (CIS-hardened images):
+# also-with: WORLD_RP_FILTER=1
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
