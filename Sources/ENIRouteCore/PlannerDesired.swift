@@ -21,6 +21,11 @@ struct DesiredState {
     var objects = ENIObjects()
     /// The primary ENI's primary IPv4 (DHCP's): never added or deleted.
     var dhcpAddresses: Set<AddressKey> = []
+    /// Tables whose IPv4 routes wait for the primary's DHCP address (networkd removes and re-adds
+    /// it while it reconfigures the link): eniroute's IPv4 routes there are left as they are, not
+    /// deleted. The kernel flushes the one that uses the address as source; the default route
+    /// stays, and with it the secondary IPs' replies.
+    var waitingIPv4Tables: Set<UInt32> = []
     /// Links brought up, put into eniroute's interface group, or taken out of it.
     var linkChanges: [Change] = []
     /// Warnings (an interface in another group).
@@ -43,6 +48,7 @@ extension Planner {
             d.objects.append(objects)
             if e.facts.isPrimary, let p = e.facts.primaryIPv4 {
                 d.dhcpAddresses.insert(AddressKey(interfaceIndex: e.link.index, address: p))
+                if !e.dhcpAddressPresent, let t = e.table { d.waitingIPv4Tables.insert(t) }
             }
             if let mtu = mtu(for: e, primary: primary, configuration: c), e.link.mtu != mtu {
                 d.linkChanges.append(.linkSetMTU(e.link, mtu: mtu))

@@ -18,7 +18,9 @@ extension Planner {
         }
         var out = PlanDiff()
         diffAddresses(d, s, observed: observed, into: &out)
-        diffRoutes(d.objects.routes, s, protectedTables: protectedTables, observed: observed, into: &out)
+        diffRoutes(
+            d.objects.routes, s, protectedTables: protectedTables, waitingIPv4Tables: d.waitingIPv4Tables, observed: observed,
+            into: &out)
         diffRules(d.objects.rules, s, protectedTables: protectedTables, observed: observed, into: &out)
         return out
     }
@@ -49,9 +51,11 @@ extension Planner {
     }
 
     /// Routes: added, or replaced when one of eniroute's with the same key differs; a foreign
-    /// route with the key is left in place (with a warning).
+    /// route with the key is left in place (with a warning). eniroute's IPv4 routes in a table
+    /// that waits for the primary's DHCP address are not deleted.
     static func diffRoutes(
-        _ desired: [Route], _ s: Selection, protectedTables: Set<UInt32>, observed: ObservedState, into out: inout PlanDiff
+        _ desired: [Route], _ s: Selection, protectedTables: Set<UInt32>, waitingIPv4Tables: Set<UInt32> = [],
+        observed: ObservedState, into out: inout PlanDiff
     ) {
         var observedByKey: [RouteKey: [Route]] = [:]
         for r in observed.routes { observedByKey[r.key, default: []].append(r) }
@@ -67,6 +71,7 @@ extension Planner {
         }
         let desiredKeys = Set(desired.map(\.key))
         for r in observed.routes where r.isOwned && r.table >= 256 && !desiredKeys.contains(r.key) {
+            if r.family == .inet && waitingIPv4Tables.contains(r.table) { continue }
             let inScope = s.coversAll ? !protectedTables.contains(r.table) : s.scopedTables.contains(r.table)
             if inScope { out.changes.append(.routeDelete(r)) }
         }

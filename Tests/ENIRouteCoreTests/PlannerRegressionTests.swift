@@ -256,3 +256,27 @@ extension PlannerRegressionTests {
         #expect(!(try plan([World.a, World.b], tagged)).changes.contains { if case .addressDelete = $0 { true } else { false } })
     }
 }
+
+extension PlannerRegressionTests {
+    /// Found by the Debian 12 and 13 VM tests (`netplan apply`, `networkctl reconfigure`, a networkd
+    /// restart): while networkd re-adds the primary's DHCP address, the kernel flushes only the
+    /// table-10000 route that used it as source; the watcher deleted the default route of table
+    /// 10000 too, and the primary's secondary IPs, whose rules lead there, lost their replies
+    /// (1-2 packets per event) until DHCP was back. eniroute's IPv4 routes in that table are left
+    /// as they are while the address is missing.
+    @Test func defaultRouteOfThePrimaryTableStaysWhileDHCPsAddressIsAway() throws {
+        // World.a: the primary, DHCP's 10.0.0.10 and the secondary IP 10.0.0.11.
+        var observed = try World.afterApply([World.a, World.b])
+        observed.addresses.removeAll { $0.interfaceIndex == 2 && $0.address == ip("10.0.0.10") }
+        observed.routes.removeAll { $0.preferredSource == ip("10.0.0.10") }
+        #expect(observed.routes.contains { $0.table == 10000 && $0.family == .inet && $0.destination == .any(.inet) })
+        let window = try plan([World.a, World.b], observed)
+        #expect(
+            !window.changes.contains { if case .routeDelete(let r) = $0 { r.table == 10000 } else { false } },
+            "\(commands(window))")
+        #expect(!commands(window).contains { $0.contains("10.0.0.10") }, "\(commands(window))")
+        // The secondary IP and its rule stay.
+        #expect(!window.changes.contains { if case .addressDelete = $0 { true } else { false } })
+        #expect(!window.changes.contains { if case .ruleDelete = $0 { true } else { false } })
+    }
+}
