@@ -5,8 +5,8 @@ import ENIRouteSystem
     import Glibc
 #endif
 
-/// What `networkd-keep` needs from the system: networkd's and udev's run-time state, the drop-in
-/// file and `networkctl reload`. The real one is `SystemNetworkdHost`; tests pass one in memory.
+/// What `networkd-keep` needs from the system: networkd's and udev's run-time state and the
+/// drop-in file. The real one is `SystemNetworkdHost`; tests pass one in memory.
 public protocol NetworkdHost: AnyObject {
     /// The interface indexes networkd keeps state for: the numeric entries of
     /// `NetworkdKeep.linkStateDirectory` (none when networkd is not running).
@@ -16,12 +16,9 @@ public protocol NetworkdHost: AnyObject {
     /// Writes a file atomically (a temporary file, then rename), making its directory; both
     /// readable by everyone (networkd runs as systemd-network) whatever the umask.
     func write(_ text: String, to path: String) throws(SystemCallError)
-    /// Runs `networkctl reload` and waits for it: its exit status, -1 when it did not run or
-    /// was killed.
-    func networkctlReload() -> Int32
 }
 
-/// The system's networkd, udev database and `networkctl`.
+/// The system's networkd state and udev database.
 final class SystemNetworkdHost: NetworkdHost {
     func linkIndexes() -> [Int] {
         guard let dir = opendir(NetworkdKeep.linkStateDirectory) else { return [] }
@@ -67,17 +64,5 @@ final class SystemNetworkdHost: NetworkdHost {
         guard fsync(fd) == 0 else { throw SystemCallError("fsync \(tmp)", .current) }
         guard rename(tmp, path) == 0 else { throw SystemCallError("rename \(tmp)", .current) }
         done = true
-    }
-
-    func networkctlReload() -> Int32 {
-        let argv = ["networkctl", "reload"]
-        var pid = pid_t()
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        guard posix_spawnp(&pid, argv[0], nil, nil, &cArgs, environ) == 0 else { return -1 }
-        var status: Int32 = 0
-        guard (try? retryOnInterrupt { waitpid(pid, &status, 0) }) != nil else { return -1 }
-        // WIFEXITED / WEXITSTATUS
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     }
 }

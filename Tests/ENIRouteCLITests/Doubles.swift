@@ -122,15 +122,13 @@ final class FakeWatchEvents: WatchEventSource {
     func discardKernelEvents() { discards += 1 }
 }
 
-/// networkd's run-time state, udev's database and `networkctl` in memory.
+/// networkd's run-time state and udev's database in memory.
 final class FakeNetworkd: NetworkdHost {
     var indexes: [Int] = []
     var files: [String: String] = [:]
     /// Writes to these paths fail.
     var unwritable: Set<String> = []
-    var reloadStatus: Int32 = 0
     private(set) var writes: [String] = []
-    private(set) var reloads = 0
 
     /// Link `index`: an ENI eniroute manages (udev) when `managed`, and managed by networkd with
     /// `networkFile` when one is given.
@@ -146,9 +144,5 @@ final class FakeNetworkd: NetworkdHost {
         if unwritable.contains(path) { throw SystemCallError("open \(path).tmp", .permissionDenied) }
         writes.append(path)
         files[path] = text
-    }
-    func networkctlReload() -> Int32 {
-        reloads += 1
-        return reloadStatus
     }
 }

@@ -10,7 +10,9 @@ import Testing
     private let eth0Network = "/run/systemd/network/10-netplan-eth0.network"
     private let eth0DropIn = "/run/systemd/network/10-netplan-eth0.network.d/90-eniroute-keep.conf"
 
-    @Test func writesTheDropInForEachENINetworkdManagesThenReloadsOnce() {
+    /// networkd is not reloaded (the Debian 12 VM test: a reload at boot reconfigured the primary
+    /// and raced eniroute@ens3); the log says when the drop-in takes effect.
+    @Test func writesTheDropInForEachENINetworkdManagesWithoutReloadingIt() {
         let h = Harness()
         h.networkd.link(2, managed: true, networkFile: eth0Network)
         h.networkd.link(3, managed: true, networkFile: "/etc/systemd/network/20-eth1.network")
@@ -21,20 +23,20 @@ import Testing
             h.networkd.writes == [eth0DropIn, "/run/systemd/network/20-eth1.network.d/90-eniroute-keep.conf"],
             "only ENIs, only those networkd manages")
         #expect(h.networkd.files[eth0DropIn] == NetworkdKeep.text)
-        #expect(h.networkd.reloads == 1)
-        #expect(h.log.lines.last == "networkd: networkctl reload")
+        #expect(h.log.lines.count == 2)
+        #expect(h.log.lines.allSatisfy { $0.hasSuffix("(KeepConfiguration=static; read at networkd's next reload or start)") })
     }
 
-    @Test func anUpToDateDropInIsLeftAloneAndNothingIsReloaded() {
+    @Test func anUpToDateDropInIsLeftAlone() {
         let h = Harness()
         h.networkd.link(2, managed: true, networkFile: eth0Network)
         h.networkd.files[eth0DropIn] = NetworkdKeep.text
         #expect(h.run("networkd-keep") == .success)
-        #expect(h.networkd.writes.isEmpty && h.networkd.reloads == 0)
+        #expect(h.networkd.writes.isEmpty)
         #expect(h.log.lines.isEmpty)
         h.networkd.files[eth0DropIn] = "[Network]\nKeepConfiguration=yes\n"
         #expect(h.run("networkd-keep") == .success)
-        #expect(h.networkd.writes == [eth0DropIn] && h.networkd.reloads == 1, "a changed drop-in is rewritten")
+        #expect(h.networkd.writes == [eth0DropIn], "a changed drop-in is rewritten")
     }
 
     @Test func failuresAreWarningsAndNeverFailTheBoot() {
@@ -42,22 +44,17 @@ import Testing
         h.networkd.link(2, managed: true, networkFile: eth0Network)
         h.networkd.unwritable = [eth0DropIn]
         #expect(h.run("networkd-keep") == .success)
-        #expect(h.networkd.reloads == 0)
         #expect(h.log.lines.contains { $0.hasPrefix("warning: networkd: cannot write \(eth0DropIn): open ") })
-        h.networkd.unwritable = []
-        h.networkd.reloadStatus = 1
-        #expect(h.run("networkd-keep") == .success)
-        #expect(h.log.lines.last?.hasPrefix("warning: networkd: networkctl reload failed (status 1)") == true)
     }
 
     @Test func withoutNetworkdThereIsNothingToDo() {
         let h = Harness()
         #expect(h.run("networkd-keep") == .success)
-        #expect(h.networkd.writes.isEmpty && h.networkd.reloads == 0 && h.log.lines.isEmpty)
+        #expect(h.networkd.writes.isEmpty && h.log.lines.isEmpty)
     }
 }
 
-/// The real host's file writing, in a temporary directory (networkctl is never run by tests).
+/// The real host's file writing, in a temporary directory.
 @Suite struct SystemNetworkdHostTests {
     @Test func writesAtomicallyReadableByEveryoneWhateverTheUmask() throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("eniroute-networkd-\(getpid())").path
