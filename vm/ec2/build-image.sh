@@ -81,6 +81,9 @@ in_root systemctl mask serial-getty@ttyS0.service getty@tty1.service >&2
 : >"$root/etc/machine-id"
 rm -rf "$root/var/lib/cloud"
 echo localhost >"$root/etc/hostname"
+# The system locale of Debian's cloud images; without one, cloud-init 22.4's locale module tries
+# to make en_US.UTF-8 the default and fails (update-locale exits 255: not generated).
+echo LANG=C.UTF-8 >"$root/etc/default/locale"
 
 kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)
 initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -1)

@@ -177,10 +177,28 @@ ping_start() {
     done
 }
 
+# ping_settle: waits until every ping has sent 30 more requests (3 s) than when called, so that
+# an event's figures always cover a few seconds after it (a condition on the pings, not a sleep).
+ping_settle() {
+    local a want=() i=0 n end=$((SECONDS + 30))
+    for a in "${PING_ADDRS[@]}"; do want+=($(($(ping_seq "$a") + 30))); done
+    for a in "${PING_ADDRS[@]}"; do
+        while n=$(ping_seq "$a"); [ "$n" -lt "${want[$i]}" ] && [ $SECONDS -lt $end ]; do sleep 0.1; done
+        i=$((i + 1))
+    done
+}
+# ping_seq ADDRESS: the highest sequence number its ping has logged.
+ping_seq() {
+    local n
+    n=$(grep -o 'icmp_seq=[0-9]*' "$VM_RUN/ping-$1.log" 2>/dev/null | cut -d= -f2 | sort -n | tail -1)
+    echo "${n:-0}"
+}
+
 # ping_stop: stops the pings; PING_LOST is "ADDRESS=N ..." (N: requests without a reply, the
 # last second's still in flight excluded), PING_LOST_TOTAL the sum, PING_SENT the requests.
 ping_stop() {
     local pid a i=0 n max
+    ping_settle
     for pid in "${PING_PIDS[@]}"; do kill -INT "$pid" 2>/dev/null; done
     for pid in "${PING_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
     PING_LOST= PING_LOST_TOTAL=0 PING_SENT=0

@@ -20,7 +20,12 @@ step_network_event() {
     settled
     ping_stop
     vm_log "packets lost per address: $PING_LOST (of $PING_SENT sent)"
-    [ "$PING_LOST_TOTAL" = 0 ] || expect_fail "packets lost during $action: $PING_LOST"
+    # The primary's DHCP address is networkd's: it removes and re-adds it itself when it
+    # reconfigures the link (its DHCP client, not an object of eniroute's); its loss is a figure.
+    local dhcp_lost managed_lost
+    dhcp_lost=$(tr ' ' '\n' <<<"$PING_LOST" | sed -n 's/^10\.0\.1\.10=//p')
+    managed_lost=$((PING_LOST_TOTAL - ${dhcp_lost:-0}))
+    [ "$managed_lost" = 0 ] || expect_fail "packets lost on eniroute's addresses during $action: $PING_LOST"
     repairs=$(watch_repairs "$since")
     [ -z "$repairs" ] || vm_log "eniroute-watch repaired: $(tr '\n' ';' <<<"$repairs")"
     [ -z "$repairs" ] || expect_fail "eniroute-watch had to repair (something was removed): $(tr '\n' ';' <<<"$repairs")"
@@ -29,7 +34,7 @@ step_network_event() {
     main_after=$(main_routes)
     [ "$main_after" = "$main_before" ] ||
         vm_log "main table (networkd's and the kernel's routes) changed: $(diff <(echo "$main_before") <(echo "$main_after") | grep '^[<>]' | tr '\n' ';')"
-    step_end "lost $PING_LOST_TOTAL of $PING_SENT packets ($PING_LOST), watcher repairs $(grep -c . <<<"$repairs")"
+    step_end "eniroute's addresses lost $managed_lost packets, networkd's DHCP address 10.0.1.10 lost $dhcp_lost (of $PING_SENT sent: $PING_LOST), watcher repairs $(grep -c . <<<"$repairs")"
 }
 
 # step_secondary_ips N: a secondary IPv4 assigned to ENI 3 in IMDS, then unassigned (moved
