@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 import Foundation
 
 /// The instance metadata service's semantics as a value: a request in, a reply out. IMDSv2
@@ -15,8 +16,8 @@ public struct IMDSService: Sendable {
     var countedConnections: Set<Int> = []
     let clock: @Sendable () -> Double
 
-    /// Seconds since boot (the default clock).
-    public static func uptime() -> Double { ProcessInfo.processInfo.systemUptime }
+    /// Seconds on the monotonic clock (the default clock).
+    public static func uptime() -> Double { MonotonicInstant.now().seconds }
 
     /// A service for `scenario`; `clock` gives seconds (token expiry, propagation after seconds).
     public init(scenario: Scenario, clock: @escaping @Sendable () -> Double = IMDSService.uptime) {
