@@ -127,7 +127,7 @@ struct FetcherTests {
         let sim = try startSimulator()
         defer { sim.stop() }
         sim.attach(mac: mac2, keys: ["device-number": "2", "local-ipv4s": "10.0.3.10"], propagation: Propagation())
-        let (facts, pending) = try makeFetcher(makeClient(sim, deadline: 0.5)).fetch(macs: nil, waitForReady: true)
+        let (facts, pending) = try makeFetcher(makeClient(sim, deadline: 2)).fetch(macs: nil, waitForReady: true)
         #expect(facts.enis.map(\.mac) == [mac0, mac1])
         #expect(pending.keys.sorted() == [mac2])
         #expect(pending[mac2]?.contains("device-number 0") == true)
@@ -194,7 +194,7 @@ struct FetcherTests {
         scenario.primaryMAC = mac1  // IMDS says eth1's MAC is primary: device 1 is still fine
         let sim = try startSimulator(scenario)
         defer { sim.stop() }
-        let (facts, pending) = try makeFetcher(makeClient(sim, deadline: 0.3)).fetch(macs: nil, waitForReady: true)
+        let (facts, pending) = try makeFetcher(makeClient(sim, deadline: 2)).fetch(macs: nil, waitForReady: true)
         #expect(facts.primaryMAC == mac1)
         #expect(facts.enis.map(\.mac) == [mac1])
         #expect(pending[mac0] != nil)  // device 0 on card 0 but not primary: not trusted
