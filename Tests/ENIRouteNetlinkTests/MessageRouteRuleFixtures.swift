@@ -1,0 +1,227 @@
+import ENIRouteCore
+import ENIRouteNetlink
+import ENIRouteTestSupport
+import Testing
+
+/// The route and rule requests (`ip route add|replace|del`, `ip rule add|del`).
+let routeAndRuleFixtures: [Fixture] = [
+    Fixture(
+        name: "route add inet default", built: NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 13),
+        expected: """
+            3c 00 00 00  // nlmsg_len 60
+            18 00        // RTM_NEWROUTE (24)
+            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
+            0d 00 00 00  // seq 13
+            00 00 00 00  // pid
+            02           // rtm_family AF_INET
+            00           // rtm_dst_len 0 (default)
+            00           // rtm_src_len
+            00           // rtm_tos
+            00           // rtm_table RT_TABLE_UNSPEC (10001 does not fit)
+            ee           // rtm_protocol 0xee
+            00           // rtm_scope RT_SCOPE_UNIVERSE
+            01           // rtm_type RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00  // RTA_TABLE (15)
+            11 27 00 00  // 10001
+            08 00 06 00  // RTA_PRIORITY (6)
+            00 00 00 00  // 0
+            08 00 04 00  // RTA_OIF (4)
+            03 00 00 00  // 3
+            08 00 05 00  // RTA_GATEWAY (5)
+            0a 00 02 01  // 10.0.2.1
+            """),
+    Fixture(
+        name: "route add inet subnet", built: NetlinkRouteMessage.routeAdd(subnetRouteV4, sequence: 14),
+        expected: """
+            44 00 00 00  // nlmsg_len 68
+            18 00        // RTM_NEWROUTE
+            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
+            0e 00 00 00  // seq 14
+            00 00 00 00  // pid
+            02 18 00 00  // AF_INET, dst_len 24, src_len 0, tos 0
+            00           // rtm_table RT_TABLE_UNSPEC
+            ee           // rtm_protocol
+            fd           // rtm_scope RT_SCOPE_LINK (253)
+            01           // RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00  // RTA_TABLE
+            11 27 00 00  // 10001
+            08 00 01 00  // RTA_DST (1)
+            0a 00 02 00  // 10.0.2.0
+            08 00 06 00  // RTA_PRIORITY
+            00 00 00 00  // 0
+            08 00 04 00  // RTA_OIF
+            03 00 00 00  // 3
+            08 00 07 00  // RTA_PREFSRC (7)
+            0a 00 02 0a  // 10.0.2.10
+            """),
+    Fixture(
+        name: "route replace inet6 default", built: NetlinkRouteMessage.routeReplace(defaultRouteV6, sequence: 15),
+        expected: """
+            48 00 00 00  // nlmsg_len 72
+            18 00        // RTM_NEWROUTE
+            05 05        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x505)
+            0f 00 00 00  // seq 15
+            00 00 00 00  // pid
+            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
+            00 ee 00 01  // table UNSPEC, protocol 0xee, scope universe, RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00  // RTA_TABLE
+            11 27 00 00  // 10001
+            08 00 06 00  // RTA_PRIORITY
+            00 04 00 00  // 1024
+            08 00 04 00  // RTA_OIF
+            03 00 00 00  // 3
+            14 00 05 00  // RTA_GATEWAY, len 20
+            fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // fe80:ec2::1
+            """),
+    Fixture(
+        name: "route add inet6 on-link, table < 256", built: NetlinkRouteMessage.routeAdd(onLinkRouteV6, sequence: 16),
+        expected: """
+            48 00 00 00  // nlmsg_len 72
+            18 00        // RTM_NEWROUTE
+            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
+            10 00 00 00  // seq 16
+            00 00 00 00  // pid
+            0a 40 00 00  // AF_INET6, dst_len 64, src_len 0, tos 0
+            c8           // rtm_table 200 (fits in the header)
+            ee 00 01     // protocol 0xee, scope universe, RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00  // RTA_TABLE
+            c8 00 00 00  // 200
+            14 00 01 00  // RTA_DST, len 20
+            26 00 1f 16 06 7f f2 01 00 00 00 00 00 00 00 00  // 2600:1f16:67f:f201::
+            08 00 06 00  // RTA_PRIORITY
+            00 04 00 00  // 1024
+            08 00 04 00  // RTA_OIF
+            03 00 00 00  // 3
+            """),
+    Fixture(
+        name: "route delete inet", built: NetlinkRouteMessage.routeDelete(defaultRouteV4, sequence: 17),
+        expected: """
+            3c 00 00 00  // nlmsg_len 60
+            19 00        // RTM_DELROUTE (25)
+            05 00        // NLM_F_REQUEST|NLM_F_ACK
+            11 00 00 00  // seq 17
+            00 00 00 00  // pid
+            02 00 00 00  // AF_INET, dst_len 0, src_len 0, tos 0
+            00           // rtm_table RT_TABLE_UNSPEC
+            ee           // rtm_protocol: only a route of ours matches
+            ff           // rtm_scope RT_SCOPE_NOWHERE (any)
+            01           // RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
+            08 00 06 00 00 00 00 00  // RTA_PRIORITY 0
+            08 00 04 00 03 00 00 00  // RTA_OIF 3
+            08 00 05 00 0a 00 02 01  // RTA_GATEWAY 10.0.2.1
+            """),
+    Fixture(
+        name: "route delete inet6", built: NetlinkRouteMessage.routeDelete(defaultRouteV6, sequence: 22),
+        expected: """
+            48 00 00 00  // nlmsg_len 72
+            19 00        // RTM_DELROUTE
+            05 00        // NLM_F_REQUEST|NLM_F_ACK
+            16 00 00 00  // seq 22
+            00 00 00 00  // pid
+            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
+            00 ee ff 01  // table UNSPEC, protocol 0xee, scope RT_SCOPE_NOWHERE, RTN_UNICAST
+            00 00 00 00  // rtm_flags
+            08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
+            08 00 06 00 00 04 00 00  // RTA_PRIORITY 1024
+            08 00 04 00 03 00 00 00  // RTA_OIF 3
+            14 00 05 00 fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // RTA_GATEWAY fe80:ec2::1
+            """),
+    Fixture(
+        name: "rule add inet", built: NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 18),
+        expected: """
+            3c 00 00 00  // nlmsg_len 60
+            20 00        // RTM_NEWRULE (32)
+            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
+            12 00 00 00  // seq 18
+            00 00 00 00  // pid
+            02           // family AF_INET
+            00           // dst_len
+            20           // src_len 32
+            00           // tos
+            00           // table RT_TABLE_UNSPEC (10001 is in FRA_TABLE)
+            00 00        // res1, res2
+            01           // action FR_ACT_TO_TBL
+            00 00 00 00  // flags
+            08 00 06 00  // FRA_PRIORITY (6)
+            11 27 00 00  // 10001
+            08 00 02 00  // FRA_SRC (2)
+            0a 00 02 0a  // 10.0.2.10
+            08 00 0f 00  // FRA_TABLE (15)
+            11 27 00 00  // 10001
+            05 00 15 00  // FRA_PROTOCOL (21), len 5
+            ee 00 00 00  // 0xee + padding
+            """),
+    Fixture(
+        name: "rule add inet6 suppress_ifgroup", built: NetlinkRouteMessage.ruleAdd(ruleSuppressV6, sequence: 19),
+        expected: """
+            3c 00 00 00  // nlmsg_len 60
+            20 00        // RTM_NEWRULE
+            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
+            13 00 00 00  // seq 19
+            00 00 00 00  // pid
+            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0 (from all), tos 0
+            fe           // table 254 (main) fits in the header
+            00 00 01     // res1, res2, FR_ACT_TO_TBL
+            00 00 00 00  // flags
+            08 00 06 00  // FRA_PRIORITY
+            e8 03 00 00  // 1000
+            08 00 0f 00  // FRA_TABLE
+            fe 00 00 00  // 254
+            08 00 0d 00  // FRA_SUPPRESS_IFGROUP (13)
+            07 00 00 00  // group 7
+            05 00 15 00  // FRA_PROTOCOL
+            ee 00 00 00  // 0xee + padding
+            """),
+    Fixture(
+        name: "rule delete inet6", built: NetlinkRouteMessage.ruleDelete(ruleV6, sequence: 20),
+        expected: """
+            48 00 00 00  // nlmsg_len 72
+            21 00        // RTM_DELRULE (33)
+            05 00        // NLM_F_REQUEST|NLM_F_ACK
+            14 00 00 00  // seq 20
+            00 00 00 00  // pid
+            0a 00 80 00  // AF_INET6, dst_len 0, src_len 128, tos 0
+            00 00 00 01  // table UNSPEC, res1, res2, FR_ACT_TO_TBL
+            00 00 00 00  // flags
+            08 00 06 00  // FRA_PRIORITY
+            11 27 00 00  // 10001
+            14 00 02 00  // FRA_SRC, len 20
+            20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 05  // 2001:db8::5
+            08 00 0f 00  // FRA_TABLE
+            11 27 00 00  // 10001
+            05 00 15 00  // FRA_PROTOCOL
+            ee 00 00 00  // 0xee + padding
+            """),
+    Fixture(
+        name: "rule delete inet with to", built: NetlinkRouteMessage.ruleDelete(ruleWithTo, sequence: 21),
+        expected: """
+            44 00 00 00  // nlmsg_len 68
+            21 00        // RTM_DELRULE
+            05 00        // NLM_F_REQUEST|NLM_F_ACK
+            15 00 00 00  // seq 21
+            00 00 00 00  // pid
+            02           // AF_INET
+            10           // dst_len 16
+            08           // src_len 8
+            00           // tos
+            64           // table 100
+            00 00 01     // res1, res2, FR_ACT_TO_TBL
+            00 00 00 00  // flags
+            08 00 06 00  // FRA_PRIORITY
+            f4 01 00 00  // 500
+            08 00 02 00  // FRA_SRC
+            0a 00 00 00  // 10.0.0.0
+            08 00 01 00  // FRA_DST (1)
+            c0 a8 00 00  // 192.168.0.0
+            08 00 0f 00  // FRA_TABLE
+            64 00 00 00  // 100
+            05 00 15 00  // FRA_PROTOCOL
+            00 00 00 00  // 0 + padding
+            """),
+]
