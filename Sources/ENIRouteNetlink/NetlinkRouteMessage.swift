@@ -11,35 +11,35 @@ public enum NetlinkRouteMessage {
 
     /// `RTM_GETLINK` dump of all links (`ip link show`).
     public static func linkDump(sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: UAPI.getLink, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
-        w.appendHeader(ifinfomsg())
-        return w.finish()
+        dump(UAPI.getLink, ifinfomsg(), sequence: sequence)
     }
 
     /// `RTM_GETADDR` dump of one family's addresses (`ip -4|-6 address show`).
     public static func addressDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: UAPI.getAddr, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = ifaddrmsg()
         h.ifa_family = family.rawValue
-        w.appendHeader(h)
-        return w.finish()
+        return dump(UAPI.getAddr, h, sequence: sequence)
     }
 
     /// `RTM_GETRULE` dump of one family's rules (`ip -4|-6 rule show`).
     public static func ruleDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: UAPI.getRule, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = fib_rule_hdr()
         h.family = family.rawValue
-        w.appendHeader(h)
-        return w.finish()
+        return dump(UAPI.getRule, h, sequence: sequence)
     }
 
     /// `RTM_GETROUTE` dump of one family's routes in every table (`ip -4|-6 route show table all`).
     public static func routeDump(family: AddressFamily, sequence: UInt32) -> [UInt8] {
-        var w = NetlinkMessageWriter(type: UAPI.getRoute, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
         var h = rtmsg()
         h.rtm_family = family.rawValue
-        w.appendHeader(h)
+        return dump(UAPI.getRoute, h, sequence: sequence)
+    }
+
+    /// A dump request (`NLM_F_REQUEST|NLM_F_DUMP`) of `type` whose only payload is the family
+    /// header `header` (its family set, every other field zero: no filter).
+    private static func dump<Header: BitwiseCopyable>(_ type: UInt16, _ header: Header, sequence: UInt32) -> [UInt8] {
+        var w = NetlinkMessageWriter(type: type, flags: UAPI.fRequest | UAPI.fDump, sequence: sequence)
+        w.appendHeader(header)
         return w.finish()
     }
 

@@ -66,12 +66,7 @@ struct FetcherTests {
     func interfaceIDOnlyWhenAsked() throws {
         let sim = try startSimulator()
         defer { sim.stop() }
-        sim.attach(
-            mac: mac2,
-            keys: [
-                "device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24",
-                "interface-id": "eni-03",
-            ])
+        sim.attach(mac: mac2, keys: eni2KeysWithID)
         let plain = try makeFetcher(makeClient(sim)).fetch(macs: [mac2], waitForReady: true)
         #expect(plain.facts.enis.first?.interfaceID == nil)
         let path = "/latest/meta-data/network/interfaces/macs/\(mac2)/interface-id"
@@ -87,13 +82,7 @@ struct FetcherTests {
     func propagationWait() throws {
         let sim = try startSimulator()
         defer { sim.stop() }
-        sim.attach(
-            mac: mac2,
-            keys: [
-                "device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24",
-                "interface-id": "eni-03",
-            ],
-            propagation: Propagation(afterRequests: 5))
+        sim.attach(mac: mac2, keys: eni2KeysWithID, propagation: Propagation(afterRequests: 5))
         let client = makeClient(sim)
         let fetcher = makeFetcher(client)
         // Before it propagates, a direct read shows the partial state.
@@ -114,9 +103,7 @@ struct FetcherTests {
     func propagationBySeconds() throws {
         let sim = try startSimulator()
         defer { sim.stop() }
-        sim.attach(
-            mac: mac2, keys: ["device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24"],
-            propagation: Propagation(afterSeconds: 0.2))
+        sim.attach(mac: mac2, keys: eni2Keys, propagation: Propagation(afterSeconds: 0.2))
         let (facts, pending) = try makeFetcher(makeClient(sim)).fetch(macs: [mac2], waitForReady: true)
         #expect(pending.isEmpty)
         #expect(facts.enis.map(\.deviceNumber) == [2])
@@ -148,7 +135,7 @@ struct FetcherTests {
         let sim = try startSimulator()
         defer { sim.stop() }
         // Its directory answers 404 twice (as before the attach reaches IMDS), then appears.
-        sim.attach(mac: mac2, keys: ["device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24"])
+        sim.attach(mac: mac2, keys: eni2Keys)
         sim.addFault(Fault(path: "/latest/meta-data/network/interfaces/macs/\(mac2)/", status: 404, count: 2))
         let (facts, pending) = try makeFetcher(makeClient(sim)).fetch(macs: [mac2], waitForReady: true)
         #expect(pending.isEmpty)

@@ -10,6 +10,11 @@ let mac0 = MACAddress("02:00:00:00:01:0a")!
 let mac1 = MACAddress("02:00:00:00:02:0a")!
 let mac2 = MACAddress("02:00:00:00:03:0a")!
 
+/// The IMDS keys of a third ENI (`mac2`, device 2, one IPv4 in 10.0.3.0/24) that tests attach.
+let eni2Keys = ["device-number": "2", "local-ipv4s": "10.0.3.10", "subnet-ipv4-cidr-block": "10.0.3.0/24"]
+/// `eni2Keys` with its interface-id listed.
+let eni2KeysWithID = eni2Keys.merging(["interface-id": "eni-03"]) { _, new in new }
+
 /// Retries without noticeable waits: tests wait on events, not on time.
 let fastRetries = RetryPolicy(maxAttempts: 4, baseDelay: 0.001, maximumDelay: 0.005)
 

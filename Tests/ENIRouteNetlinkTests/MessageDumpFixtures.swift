@@ -20,12 +20,7 @@ let fixtures: [Fixture] = dumpFixtures + linkAndAddressFixtures + routeAndRuleFi
 let dumpFixtures: [Fixture] = [
     Fixture(
         name: "link dump", built: NetlinkRouteMessage.linkDump(sequence: 1),
-        expected: """
-            20 00 00 00  // nlmsg_len 32
-            12 00        // nlmsg_type RTM_GETLINK (18)
-            01 03        // nlmsg_flags NLM_F_REQUEST|NLM_F_DUMP (0x301)
-            01 00 00 00  // nlmsg_seq 1
-            00 00 00 00  // nlmsg_pid 0
+        expected: messageHeader(length: 32, .getLink, .dump, sequence: 1) + """
             00           // ifi_family AF_UNSPEC
             00           // __ifi_pad
             00 00        // ifi_type
@@ -35,12 +30,7 @@ let dumpFixtures: [Fixture] = [
             """),
     Fixture(
         name: "address dump inet", built: NetlinkRouteMessage.addressDump(family: .inet, sequence: 2),
-        expected: """
-            18 00 00 00  // nlmsg_len 24
-            16 00        // RTM_GETADDR (22)
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            02 00 00 00  // seq 2
-            00 00 00 00  // pid
+        expected: messageHeader(length: 24, .getAddress, .dump, sequence: 2) + """
             02           // ifa_family AF_INET
             00           // ifa_prefixlen
             00           // ifa_flags
@@ -49,23 +39,13 @@ let dumpFixtures: [Fixture] = [
             """),
     Fixture(
         name: "address dump inet6", built: NetlinkRouteMessage.addressDump(family: .inet6, sequence: 3),
-        expected: """
-            18 00 00 00  // nlmsg_len 24
-            16 00        // RTM_GETADDR
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            03 00 00 00  // seq 3
-            00 00 00 00  // pid
+        expected: messageHeader(length: 24, .getAddress, .dump, sequence: 3) + """
             0a 00 00 00  // ifa_family AF_INET6 (10), prefixlen, flags, scope
             00 00 00 00  // ifa_index
             """),
     Fixture(
         name: "rule dump inet", built: NetlinkRouteMessage.ruleDump(family: .inet, sequence: 4),
-        expected: """
-            1c 00 00 00  // nlmsg_len 28
-            22 00        // RTM_GETRULE (34)
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            04 00 00 00  // seq 4
-            00 00 00 00  // pid
+        expected: messageHeader(length: 28, .getRule, .dump, sequence: 4) + """
             02           // family AF_INET
             00           // dst_len
             00           // src_len
@@ -77,23 +57,13 @@ let dumpFixtures: [Fixture] = [
             """),
     Fixture(
         name: "rule dump inet6", built: NetlinkRouteMessage.ruleDump(family: .inet6, sequence: 5),
-        expected: """
-            1c 00 00 00  // nlmsg_len 28
-            22 00        // RTM_GETRULE
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            05 00 00 00  // seq 5
-            00 00 00 00  // pid
+        expected: messageHeader(length: 28, .getRule, .dump, sequence: 5) + """
             0a 00 00 00 00 00 00 00  // fib_rule_hdr: family AF_INET6, the rest 0
             00 00 00 00              // flags
             """),
     Fixture(
         name: "route dump inet", built: NetlinkRouteMessage.routeDump(family: .inet, sequence: 6),
-        expected: """
-            1c 00 00 00  // nlmsg_len 28
-            1a 00        // RTM_GETROUTE (26)
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            06 00 00 00  // seq 6
-            00 00 00 00  // pid
+        expected: messageHeader(length: 28, .getRoute, .dump, sequence: 6) + """
             02           // rtm_family AF_INET
             00 00 00     // rtm_dst_len, rtm_src_len, rtm_tos
             00           // rtm_table
@@ -102,12 +72,7 @@ let dumpFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route dump inet6", built: NetlinkRouteMessage.routeDump(family: .inet6, sequence: 7),
-        expected: """
-            1c 00 00 00  // nlmsg_len 28
-            1a 00        // RTM_GETROUTE
-            01 03        // NLM_F_REQUEST|NLM_F_DUMP
-            07 00 00 00  // seq 7
-            00 00 00 00  // pid
+        expected: messageHeader(length: 28, .getRoute, .dump, sequence: 7) + """
             0a 00 00 00 00 00 00 00  // rtmsg: family AF_INET6, the rest 0
             00 00 00 00              // rtm_flags
             """),

@@ -7,12 +7,7 @@ import Testing
 let routeAndRuleFixtures: [Fixture] = [
     Fixture(
         name: "route add inet default", built: NetlinkRouteMessage.routeAdd(defaultRouteV4, sequence: 13),
-        expected: """
-            3c 00 00 00  // nlmsg_len 60
-            18 00        // RTM_NEWROUTE (24)
-            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
-            0d 00 00 00  // seq 13
-            00 00 00 00  // pid
+        expected: messageHeader(length: 60, .newRoute, .create, sequence: 13) + """
             02           // rtm_family AF_INET
             00           // rtm_dst_len 0 (default)
             00           // rtm_src_len
@@ -33,12 +28,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route add inet subnet", built: NetlinkRouteMessage.routeAdd(subnetRouteV4, sequence: 14),
-        expected: """
-            44 00 00 00  // nlmsg_len 68
-            18 00        // RTM_NEWROUTE
-            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
-            0e 00 00 00  // seq 14
-            00 00 00 00  // pid
+        expected: messageHeader(length: 68, .newRoute, .create, sequence: 14) + """
             02 18 00 00  // AF_INET, dst_len 24, src_len 0, tos 0
             00           // rtm_table RT_TABLE_UNSPEC
             ee           // rtm_protocol
@@ -58,12 +48,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route replace inet6 default", built: NetlinkRouteMessage.routeReplace(defaultRouteV6, sequence: 15),
-        expected: """
-            48 00 00 00  // nlmsg_len 72
-            18 00        // RTM_NEWROUTE
-            05 05        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_REPLACE|NLM_F_CREATE (0x505)
-            0f 00 00 00  // seq 15
-            00 00 00 00  // pid
+        expected: messageHeader(length: 72, .newRoute, .replace, sequence: 15) + """
             0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
             00 ee 00 01  // table UNSPEC, protocol 0xee, scope universe, RTN_UNICAST
             00 00 00 00  // rtm_flags
@@ -78,12 +63,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route add inet6 on-link, table < 256", built: NetlinkRouteMessage.routeAdd(onLinkRouteV6, sequence: 16),
-        expected: """
-            48 00 00 00  // nlmsg_len 72
-            18 00        // RTM_NEWROUTE
-            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
-            10 00 00 00  // seq 16
-            00 00 00 00  // pid
+        expected: messageHeader(length: 72, .newRoute, .create, sequence: 16) + """
             0a 40 00 00  // AF_INET6, dst_len 64, src_len 0, tos 0
             c8           // rtm_table 200 (fits in the header)
             ee 00 01     // protocol 0xee, scope universe, RTN_UNICAST
@@ -99,12 +79,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route delete inet", built: NetlinkRouteMessage.routeDelete(defaultRouteV4, sequence: 17),
-        expected: """
-            3c 00 00 00  // nlmsg_len 60
-            19 00        // RTM_DELROUTE (25)
-            05 00        // NLM_F_REQUEST|NLM_F_ACK
-            11 00 00 00  // seq 17
-            00 00 00 00  // pid
+        expected: messageHeader(length: 60, .deleteRoute, .ack, sequence: 17) + """
             02 00 00 00  // AF_INET, dst_len 0, src_len 0, tos 0
             00           // rtm_table RT_TABLE_UNSPEC
             ee           // rtm_protocol: only a route of ours matches
@@ -118,12 +93,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "route delete inet6", built: NetlinkRouteMessage.routeDelete(defaultRouteV6, sequence: 22),
-        expected: """
-            48 00 00 00  // nlmsg_len 72
-            19 00        // RTM_DELROUTE
-            05 00        // NLM_F_REQUEST|NLM_F_ACK
-            16 00 00 00  // seq 22
-            00 00 00 00  // pid
+        expected: messageHeader(length: 72, .deleteRoute, .ack, sequence: 22) + """
             0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
             00 ee ff 01  // table UNSPEC, protocol 0xee, scope RT_SCOPE_NOWHERE, RTN_UNICAST
             00 00 00 00  // rtm_flags
@@ -134,12 +104,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "rule add inet", built: NetlinkRouteMessage.ruleAdd(ruleV4, sequence: 18),
-        expected: """
-            3c 00 00 00  // nlmsg_len 60
-            20 00        // RTM_NEWRULE (32)
-            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
-            12 00 00 00  // seq 18
-            00 00 00 00  // pid
+        expected: messageHeader(length: 60, .newRule, .create, sequence: 18) + """
             02           // family AF_INET
             00           // dst_len
             20           // src_len 32
@@ -159,12 +124,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "rule add inet6 suppress_ifgroup", built: NetlinkRouteMessage.ruleAdd(ruleSuppressV6, sequence: 19),
-        expected: """
-            3c 00 00 00  // nlmsg_len 60
-            20 00        // RTM_NEWRULE
-            05 06        // NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE
-            13 00 00 00  // seq 19
-            00 00 00 00  // pid
+        expected: messageHeader(length: 60, .newRule, .create, sequence: 19) + """
             0a 00 00 00  // AF_INET6, dst_len 0, src_len 0 (from all), tos 0
             fe           // table 254 (main) fits in the header
             00 00 01     // res1, res2, FR_ACT_TO_TBL
@@ -180,12 +140,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "rule delete inet6", built: NetlinkRouteMessage.ruleDelete(ruleV6, sequence: 20),
-        expected: """
-            48 00 00 00  // nlmsg_len 72
-            21 00        // RTM_DELRULE (33)
-            05 00        // NLM_F_REQUEST|NLM_F_ACK
-            14 00 00 00  // seq 20
-            00 00 00 00  // pid
+        expected: messageHeader(length: 72, .deleteRule, .ack, sequence: 20) + """
             0a 00 80 00  // AF_INET6, dst_len 0, src_len 128, tos 0
             00 00 00 01  // table UNSPEC, res1, res2, FR_ACT_TO_TBL
             00 00 00 00  // flags
@@ -200,12 +155,7 @@ let routeAndRuleFixtures: [Fixture] = [
             """),
     Fixture(
         name: "rule delete inet with to", built: NetlinkRouteMessage.ruleDelete(ruleWithTo, sequence: 21),
-        expected: """
-            44 00 00 00  // nlmsg_len 68
-            21 00        // RTM_DELRULE
-            05 00        // NLM_F_REQUEST|NLM_F_ACK
-            15 00 00 00  // seq 21
-            00 00 00 00  // pid
+        expected: messageHeader(length: 68, .deleteRule, .ack, sequence: 21) + """
             02           // AF_INET
             10           // dst_len 16
             08           // src_len 8

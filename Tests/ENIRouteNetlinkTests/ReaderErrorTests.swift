@@ -117,9 +117,9 @@ import Testing
 }
 
 @Test func dumpInterruptedIsRetried() throws {
-    let interrupted = eth1Link(seq: 1, flags: 0x12) + "\n" + doneSeq1.replacingFirst("02 00  ", with: "12 00  ")
+    let interrupted = eth1Link(seq: 1, flags: .dumpInterrupted) + "\n" + done(sequence: 1, .dumpInterrupted)
     let socket = FakeSocket(replies: [
-        hex(interrupted), hex(loLinkSeq1.replacingFirst("01 00 00 00  // seq 1", with: "02 00 00 00") + "\n" + doneSeq2),
+        hex(interrupted), hex(loLink(sequence: 2) + "\n" + doneSeq2),
     ])
     let links = try NetlinkRouteClient(socket: socket).linkList()
     #expect(links == [lo])
@@ -128,7 +128,8 @@ import Testing
 
 @Test func dumpInterruptedEveryTimeFails() {
     let socket = FakeSocket(replies: [
-        hex(eth1Link(seq: 1, flags: 0x12) + "\n" + doneSeq1), hex(eth1Link(seq: 2, flags: 0x12) + "\n" + doneSeq2),
+        hex(eth1Link(seq: 1, flags: .dumpInterrupted) + "\n" + doneSeq1),
+        hex(eth1Link(seq: 2, flags: .dumpInterrupted) + "\n" + doneSeq2),
     ])
     let netlink = NetlinkRouteClient(socket: socket, dumpRetries: 1)
     #expect(throws: NetlinkError.dumpInterrupted(operation: "link show", attempts: 2)) { try netlink.linkList() }

@@ -175,11 +175,8 @@ import Testing
 @Test func observeReadsEverything() throws {
     let socket = FakeSocket(replies: [
         hex(loLinkSeq1 + "\n" + doneSeq1),
-        hex(doneSeq2), hex(doneSeq2.replacingFirst("02 00 00 00", with: "03 00 00 00")),
-        hex(doneSeq2.replacingFirst("02 00 00 00", with: "04 00 00 00")),
-        hex(doneSeq2.replacingFirst("02 00 00 00", with: "05 00 00 00")),
-        hex(doneSeq2.replacingFirst("02 00 00 00", with: "06 00 00 00")),
-        hex(doneSeq2.replacingFirst("02 00 00 00", with: "07 00 00 00")),
+        hex(done(sequence: 2)), hex(done(sequence: 3)), hex(done(sequence: 4)), hex(done(sequence: 5)),
+        hex(done(sequence: 6)), hex(done(sequence: 7)),
     ])
     let state = try NetlinkRouteClient(socket: socket).observe()
     #expect(state == ObservedState(links: [lo]))
