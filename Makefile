@@ -73,8 +73,10 @@ package-test: deb
 	$(SWIFT) build --product eniroute-imds-sim
 	ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/package/run.sh
 
+## Format lint, and the size limits (no Swift file over 400 lines, no function over 80).
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	scripts/check-size.py Sources Tests
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
