@@ -8,10 +8,6 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-export ENIROUTE=${ENIROUTE:-$repo/.build/testing/release/eniroute}
-export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/testing/release/eniroute-imds-sim}
-[[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
-[[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 export FAULTS_OUT=${FAULTS_OUT:-$repo/.build/faults}
 export FAULTS_RESULTS=$FAULTS_OUT/results.tsv
 mkdir -p "$FAULTS_OUT"
@@ -19,6 +15,7 @@ mkdir -p "$FAULTS_OUT"
 
 # shellcheck source=../lib/runner.sh
 . "$repo/tests/lib/runner.sh"
+runner_binaries "$repo"
 runner_delete_stale_namespaces
 mapfile -t scripts < <(runner_select "$here" "f[0-9][0-9]-*.sh" "$@")
 ((${#scripts[@]})) || { echo "no fault script matches: $*" >&2; echo "faults: 0 passed, 0 failed"; exit 1; }

@@ -9,13 +9,10 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-export ENIROUTE=${ENIROUTE:-$repo/.build/testing/release/eniroute}
-export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$repo/.build/testing/release/eniroute-imds-sim}
-[[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
-[[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
 
 # shellcheck source=../lib/runner.sh
 . "$repo/tests/lib/runner.sh"
+runner_binaries "$repo"
 runner_delete_stale_namespaces
 mapfile -t scenarios < <(runner_select "$here" "s[0-9][0-9]-*.sh" "$@")
 # A scenario with a line `# also-with: VAR=VALUE` runs a second time with that environment (e.g.

@@ -2,6 +2,16 @@
 # Shared by the suite runners (tests/integration/run.sh, tests/faults/run.sh); sourced, no side
 # effects of its own.
 
+# runner_binaries REPO: exports ENIROUTE and ENIROUTE_IMDS_SIM, the binaries under test, as absolute
+# paths; unset, they are the test variant of the release build (REPO/.build/testing/release/…,
+# `make testing`).
+runner_binaries() {
+    export ENIROUTE=${ENIROUTE:-$1/.build/testing/release/eniroute}
+    export ENIROUTE_IMDS_SIM=${ENIROUTE_IMDS_SIM:-$1/.build/testing/release/eniroute-imds-sim}
+    [[ $ENIROUTE == /* ]] || ENIROUTE=$PWD/$ENIROUTE
+    [[ $ENIROUTE_IMDS_SIM == /* ]] || ENIROUTE_IMDS_SIM=$PWD/$ENIROUTE_IMDS_SIM
+}
+
 # runner_delete_stale_namespaces: deletes the namespaces of a test script that was SIGKILLed (its
 # trap could not run): only the world library's exact naming pattern (er<PID>x<N>-<role>, any
 # role: see tests/lib/world.sh), and only when that PID is gone. Their processes are killed first.
