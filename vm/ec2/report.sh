@@ -45,6 +45,9 @@ snapshot() { vm_agent "$SNAPSHOT" && printf '%s\n' "$VM_OUT"; }
 
 # The same without the main table's routes (those are networkd's and the kernel's; eniroute's are
 # in its own tables): what a networkd or netplan event must leave exactly as it was.
-MANAGED_SNAPSHOT=${SNAPSHOT/'| grep -v "table local" |'/'| grep -v "table local" | grep " table " |'}
+# Routes eniroute mirrors from main into an ENI's table (they carry main's metric) follow main by
+# design and are left out too; mirrored() lists them.
+MANAGED_SNAPSHOT=${SNAPSHOT/'| grep -v "table local" |'/'| grep -v "table local" | grep " table " | grep -v " metric " |'}
+mirrored() { g "ip -4 route show table all | grep ' table 1[0-9]\{4\} ' | grep ' metric ' | sort"; }
 managed_snapshot() { vm_agent "$MANAGED_SNAPSHOT" && printf '%s\n' "$VM_OUT"; }
 main_routes() { g "ip -4 route show table main; ip -6 route show table main | grep -v '^fe80\|^multicast'"; }

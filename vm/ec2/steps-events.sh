@@ -5,7 +5,8 @@
 # watch_lines: how many lines eniroute-watch has logged this boot (to read the new ones later).
 watch_lines() { g "journalctl -b -u eniroute-watch.service -o cat --no-pager | wc -l"; }
 # watch_repairs SINCE: eniroute-watch's changes after line SINCE ("ip ..." lines), one per line.
-watch_repairs() { g "journalctl -b -u eniroute-watch.service -o cat --no-pager | tail -n +$(($1 + 1)) | grep '^ip ' || true"; }
+# (Changes to routes mirrored from main, which carry main's metric, follow main and are not repairs.)
+watch_repairs() { g "journalctl -b -u eniroute-watch.service -o cat --no-pager | tail -n +$(($1 + 1)) | grep '^ip ' | grep -v '^ip route .* table 1[0-9]\{4\} metric ' || true"; }
 
 # step_network_event N ACTION: ACTION in the guest while every address is pinged 10 times a
 # second; the packets lost, what eniroute-watch had to repair, and the state after.
@@ -14,6 +15,8 @@ step_network_event() {
     step_begin "$n $action: every address pinged 10/s throughout"
     before=$(managed_snapshot)
     main_before=$(main_routes)
+    local mirrored_before mirrored_after
+    mirrored_before=$(mirrored)
     since=$(watch_lines)
     ping_start "${ADDRS_NOW[@]}"
     vm_agent "$action" 120 || expect_fail "$action: $VM_OUT"
@@ -31,6 +34,9 @@ step_network_event() {
     [ -z "$repairs" ] || expect_fail "eniroute-watch had to repair (something was removed): $(tr '\n' ';' <<<"$repairs")"
     now=$(managed_snapshot)
     [ "$now" = "$before" ] || expect_fail "eniroute's state differs after $action: $(diff <(echo "$before") <(echo "$now"))"
+    mirrored_after=$(mirrored)
+    [ "$mirrored_after" = "$mirrored_before" ] ||
+        vm_log "routes mirrored from main changed with it: $(diff <(echo "$mirrored_before") <(echo "$mirrored_after") | grep '^[<>]' | tr '\n' ';')"
     main_after=$(main_routes)
     [ "$main_after" = "$main_before" ] ||
         vm_log "main table (networkd's and the kernel's routes) changed: $(diff <(echo "$main_before") <(echo "$main_after") | grep '^[<>]' | tr '\n' ';')"
