@@ -69,11 +69,14 @@ extension Planner {
 
     /// Whether a route of the main table is one eniroute mirrors into the table of the ENI it goes
     /// through: an administrator's deliberate route (`ip route add 203.0.113.0/24 via 10.0.1.50
-    /// dev eth0`), unicast through one interface; not the default route (each ENI's table has its
-    /// own), not the kernel's or router advertisements' prefix routes, not eniroute's own.
+    /// dev eth0`), unicast through a next hop on one interface; not the default route (each ENI's
+    /// table has its own), not on-link routes without a next hop (the ENI's table has its own
+    /// subnet route; DHCP clients such as dhcpcd leave such routes, with their own metric, and
+    /// come and go with them), not the kernel's or router advertisements' prefix routes, not
+    /// eniroute's own.
     public static func isMirrored(_ r: Route) -> Bool {
         r.table == mainTable && !r.isOwned && r.destination.length > 0 && r.type == 1 && r.outputInterface != nil
-            && r.proto != routeProtocolKernel && r.proto != routeProtocolRA
+            && r.gateway != nil && r.proto != routeProtocolKernel && r.proto != routeProtocolRA
     }
 
     /// `RTPROT_KERNEL`: prefix routes the kernel adds for an address.

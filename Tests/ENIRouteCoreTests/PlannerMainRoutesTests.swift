@@ -48,6 +48,23 @@ struct PlannerMainRoutesTests {
         #expect(commands(after) == commands(before))
     }
 
+    /// Debian 13's cloud-init runs dhcpcd on the primary, which leaves on-link routes with metric
+    /// 1002 in main (found by `make vm-test VM_IMAGE=debian-13`): no next hop, nothing to honour
+    /// (the ENI's table has its own subnet route), and copying them made the copies come and go
+    /// with every networkd event.
+    @Test func onLinkRoutesWithoutANextHopAreNotMirrored() throws {
+        let main = [
+            Route(
+                destination: prefix("10.0.0.0/24"), table: 254, outputInterface: 2, preferredSource: ip("10.0.0.10"),
+                scope: .link, proto: 16, metric: 1002),
+            Route(destination: prefix("10.0.0.1/32"), table: 254, outputInterface: 2, scope: .link, proto: 16, metric: 1002),
+            Route(destination: prefix("192.0.2.0/24"), table: 254, outputInterface: 2, scope: .link, proto: 3),
+        ]
+        let before = try plan([World.a, World.b], World.fresh)
+        let after = try plan([World.a, World.b], Self.withMain(main))
+        #expect(commands(after) == commands(before))
+    }
+
     @Test func appliedThenNothingLeftAndTheMirrorFollowsMain() throws {
         let observed = Self.withMain([Self.appliance])
         let after = try applied(instance([World.a, World.b]), on: observed)
