@@ -96,10 +96,22 @@ bench: deps
 ## secondary IPs, reboot, upgrade, purge. VM_IMAGE=debian-13 or debian-12 (default: both, one
 ## after the other), or minimal (the hand-made bookworm image of vm/run.sh). `make vm-smoke`: the
 ## check before a release (debian-13: first boot and one hot attach, a few minutes).
+## VM_ARCH=arm64: the arm64 package (make deb ARCH=arm64) in an arm64 Debian 13 VM under
+## qemu-system-aarch64 (TCG): boot, hot-plug, watcher, then the namespace scenarios and the kernel
+## and process faults with the arm64 test variant (vm/arm64/run.sh, docs/arm64.md).
 VM_IMAGE ?=
-.PHONY: vm-test vm-smoke
+VM_ARCH ?= amd64
+.PHONY: vm-test vm-smoke deb-arm64
+ifeq ($(VM_ARCH),arm64)
+vm-test: deb-arm64 release
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/arm64/run.sh
+else
 vm-test: deb release
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/test.sh $(VM_IMAGE)
+endif
+
+deb-arm64: deps
+	ENIROUTE_DEB_ARCH=arm64 packaging/build-deb.sh
 
 vm-smoke: deb release
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/test.sh debian-13 smoke
