@@ -36,56 +36,63 @@ eth2_back() {
 }
 
 # --- The interface disappears mid-apply ---
-fault_case "eth2 deleted at a random point of an apply (until 3 land in the kernel phase); every rerun converges"
-# eth2's last IMDS answer comes after 30 ms and lists 300 addresses (a kernel phase of 600
-# changes, some milliseconds long), so that the deletion, at a random time within 3 ms of a
-# centre that starts at 37 ms, falls before, during or after the apply's kernel phase (links read
-# → IMDS → observe → changes). The centre follows the machine's speed (a loaded machine shifts the
-# phase by tens of ms): a deletion before the kernel phase (exit 0, no change to eth2 logged)
-# moves it 1 ms later, one after it (exit 0, eth2's changes logged) 1 ms earlier.
-# At least 20 runs, then on until 3 deletions hit the kernel phase (exit 1, ENODEV); 100 at most.
-runs=0 hits=0 bad=0 rcs='' lines='' centre=37 early=0 late=0
-many=$(for ((a = 10; a < 310; a++)); do printf '10.0.3.%d\\n' $((a % 250 + 3)); done)
-while ((runs < 100 && (runs < 20 || hits < 3))); do
-    runs=$((runs + 1))
-    eth2_back
-    sim_fault "{\"path\": \"/latest/meta-data/network/interfaces/macs/${ENI_MAC[2]}/local-ipv4s\", \"delay_ms\": 30, \"count\": 1, \"status\": 200, \"body\": \"10.0.3.10\\n${many%\\n}\"}"
-    ms=$((centre - 3 + RANDOM % 7))
-    ((ms < 1)) && ms=1
-    delay=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-    (
-        sleep "$delay"
-        ip -n "$(ns inst)" link del eth2
-    ) &
-    killer=$!
-    er apply
-    wait "$killer"
-    sim_clear
-    rcs+="$ER_RC "
-    [[ $ER_RC == 0 || $ER_RC == 1 ]] || bad=$((bad + 1))
-    if [[ $ER_RC == 1 ]]; then
-        hits=$((hits + 1))
-        lines=$(grep -m1 '^error: ' "$ER_OUT")
-    elif [[ $ER_RC == 0 ]] && grep -q 'dev eth2' "$ER_OUT"; then
-        late=$((late + 1)) centre=$((centre - 1))
-    elif [[ $ER_RC == 0 ]]; then
-        early=$((early + 1)) centre=$((centre + 1))
-    fi
-    er apply
-    fault_state >"$WORLD_TMP/state.now"
-    if [[ $ER_RC != 0 ]] || ! cmp -s "$WORLD_TMP/ref.Gno2" "$WORLD_TMP/state.now"; then
-        bad=$((bad + 1))
-        diff -u "$WORLD_TMP/ref.Gno2" "$WORLD_TMP/state.now" | head -20
-    fi
-done
-info "exit codes of the interrupted applies: $rcs"
-info "deletions before the kernel phase: $early, after it: $late; final centre ${centre} ms"
-check_eq "every interrupted apply exited 0 or 1, and every rerun exited 0 with the exact state" 0 "$bad"
-check_gt "some deletions hit the kernel phase (exit 1, ENODEV) in $runs runs" "$hits" 2
-expect_state Gno2
-check "client -> 10.0.2.10 (the other ENIs kept working)" can_ping client 10.0.2.10
-ER_LINE="exit codes:$(tr ' ' '\n' <<<"$rcs" | grep . | sort | uniq -c | awk '{ printf " %s×%s", $1, $2 }'); ${lines:-no error line}"
-fault_case_end
+# FAULT_SKIP_MIDAPPLY=1 leaves this case out (make vm-test VM_ARCH=arm64: under emulation an apply
+# takes hundreds of ms with as much jitter, and the search for the kernel phase does not fit the
+# runner's 300 s). The state it leaves, eth2 gone and Gno2, is the reference states' already.
+if [[ ${FAULT_SKIP_MIDAPPLY:-0} == 1 ]]; then
+    info "skipped (FAULT_SKIP_MIDAPPLY=1): eth2 deleted at a random point of an apply"
+else
+    fault_case "eth2 deleted at a random point of an apply (until 3 land in the kernel phase); every rerun converges"
+    # eth2's last IMDS answer comes after 30 ms and lists 300 addresses (a kernel phase of 600
+    # changes, some milliseconds long), so that the deletion, at a random time within 3 ms of a
+    # centre that starts at 37 ms, falls before, during or after the apply's kernel phase (links read
+    # → IMDS → observe → changes). The centre follows the machine's speed (a loaded machine shifts the
+    # phase by tens of ms): a deletion before the kernel phase (exit 0, no change to eth2 logged)
+    # moves it 1 ms later, one after it (exit 0, eth2's changes logged) 1 ms earlier.
+    # At least 20 runs, then on until 3 deletions hit the kernel phase (exit 1, ENODEV); 100 at most.
+    runs=0 hits=0 bad=0 rcs='' lines='' centre=37 early=0 late=0
+    many=$(for ((a = 10; a < 310; a++)); do printf '10.0.3.%d\\n' $((a % 250 + 3)); done)
+    while ((runs < 100 && (runs < 20 || hits < 3))); do
+        runs=$((runs + 1))
+        eth2_back
+        sim_fault "{\"path\": \"/latest/meta-data/network/interfaces/macs/${ENI_MAC[2]}/local-ipv4s\", \"delay_ms\": 30, \"count\": 1, \"status\": 200, \"body\": \"10.0.3.10\\n${many%\\n}\"}"
+        ms=$((centre - 3 + RANDOM % 7))
+        ((ms < 1)) && ms=1
+        delay=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+        (
+            sleep "$delay"
+            ip -n "$(ns inst)" link del eth2
+        ) &
+        killer=$!
+        er apply
+        wait "$killer"
+        sim_clear
+        rcs+="$ER_RC "
+        [[ $ER_RC == 0 || $ER_RC == 1 ]] || bad=$((bad + 1))
+        if [[ $ER_RC == 1 ]]; then
+            hits=$((hits + 1))
+            lines=$(grep -m1 '^error: ' "$ER_OUT")
+        elif [[ $ER_RC == 0 ]] && grep -q 'dev eth2' "$ER_OUT"; then
+            late=$((late + 1)) centre=$((centre - 1))
+        elif [[ $ER_RC == 0 ]]; then
+            early=$((early + 1)) centre=$((centre + 1))
+        fi
+        er apply
+        fault_state >"$WORLD_TMP/state.now"
+        if [[ $ER_RC != 0 ]] || ! cmp -s "$WORLD_TMP/ref.Gno2" "$WORLD_TMP/state.now"; then
+            bad=$((bad + 1))
+            diff -u "$WORLD_TMP/ref.Gno2" "$WORLD_TMP/state.now" | head -20
+        fi
+    done
+    info "exit codes of the interrupted applies: $rcs"
+    info "deletions before the kernel phase: $early, after it: $late; final centre ${centre} ms"
+    check_eq "every interrupted apply exited 0 or 1, and every rerun exited 0 with the exact state" 0 "$bad"
+    check_gt "some deletions hit the kernel phase (exit 1, ENODEV) in $runs runs" "$hits" 2
+    expect_state Gno2
+    check "client -> 10.0.2.10 (the other ENIs kept working)" can_ping client 10.0.2.10
+    ER_LINE="exit codes:$(tr ' ' '\n' <<<"$rcs" | grep . | sort | uniq -c | awk '{ printf " %s×%s", $1, $2 }'); ${lines:-no error line}"
+    fault_case_end
+fi
 
 fault_case "remove --mac of the vanished eth2 (udev remove after the fact)"
 er remove --mac "${ENI_MAC[2]}"
