@@ -8,9 +8,9 @@
 #
 # Environment: ENIROUTE_DEB (default .build/deb/eniroute_<version>_arm64.deb, `make deb
 # ARCH=arm64`), ENIROUTE_IMDS_SIM (the host's simulator, default .build/release/eniroute-imds-sim),
-# VM_SCENARIOS (filters of tests/integration, default the required set; `all` runs every one),
+# VM_SCENARIOS (default all; or filters of tests/integration such as "s01 s05"),
 # VM_FAULTS (filters of tests/faults, default f02 f03: kernel and process; `all` adds f01),
-# VM_FAULT_KILL_LOOPS (f03's SIGKILL iterations, default 30), VM_KEEP=1 keeps the
+# VM_FAULT_KILL_LOOPS (f03's SIGKILL iterations, default 80), VM_KEEP=1 keeps the
 # logs (.build/vm/arm64/last-run; always kept on failure), VM_SMP (default 2). Needs root.
 #
 # NETWORK SAFETY: vm/lib.sh's private namespace holds QEMU, its user network, the simulator and
@@ -27,9 +27,9 @@ start_all=$SECONDS
 version=$(sed -n 's/^public let eniRouteVersion = "\(.*\)"$/\1/p' "$repo/Sources/ENIRouteCLI/ENIRoute.swift")
 : "${ENIROUTE_DEB:=$repo/.build/deb/eniroute_${version}_arm64.deb}"
 : "${ENIROUTE_IMDS_SIM:=$repo/.build/release/eniroute-imds-sim}"
-: "${VM_SCENARIOS:=s01 s02 s03 s04 s05 s07 s10 s13}"
+: "${VM_SCENARIOS:=all}"
 : "${VM_FAULTS:=f02 f03}"
-: "${VM_FAULT_KILL_LOOPS:=30}"
+: "${VM_FAULT_KILL_LOOPS:=80}"
 [ -f "$ENIROUTE_DEB" ] || { echo "vm-test: no package $ENIROUTE_DEB (make deb ARCH=arm64)" >&2; exit 1; }
 [ -x "$ENIROUTE_IMDS_SIM" ] || { echo "vm-test: no simulator $ENIROUTE_IMDS_SIM (make release)" >&2; exit 1; }
 ENIROUTE_IMDS_SIM=$(cd "$(dirname "$ENIROUTE_IMDS_SIM")" && pwd)/$(basename "$ENIROUTE_IMDS_SIM")
