@@ -37,13 +37,13 @@ testing: testing-eniroute
 testing-eniroute:
 	$(TESTING_BUILD) --product eniroute
 
-## Everything (root; networking only in private namespaces): format lint, unit tests (debug build),
+## Everything (root; networking only in private namespaces): make lint, unit tests (debug build),
 ## the .deb, the namespace integration scenarios and the fault matrix against the test variant of
 ## the release build (an optimiser bug once showed only in release builds; the variant differs from
 ## the binary in the .deb only in accepting veth links), the fuzz corpora replayed, then the package
 ## checks (which run the .deb's own binary, and check that it refuses a veth).
 test: deps build deb testing-eniroute
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(MAKE) --no-print-directory lint
 	$(SWIFT) test
 	ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/integration/run.sh
 	ENIROUTE=$(TESTING_BIN)/eniroute ENIROUTE_IMDS_SIM=$(DEBUG_BIN)/eniroute-imds-sim tests/faults/run.sh

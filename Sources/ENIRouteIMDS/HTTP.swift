@@ -283,18 +283,38 @@ public struct HTTPResponseParser: Sendable {
         }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let statusLine = lines.first else { throw .malformedResponse("empty response head") }
-        let text = String(decoding: statusLine, as: UTF8.self)
+        let (minor, code, reasonPhrase) = try Self.parseStatusLine(statusLine)
+        let fields = try Self.parseFields(lines.dropFirst())
+        if code < 200 {
+            // Interim response (100 Continue, 103 Early Hints): the real one follows.
+            state = .head
+            return
+        }
+        status = code
+        reason = reasonPhrase
+        headers = fields
+        body = []
+        try setFraming(code: code, minor: minor, fields: fields)
+    }
+
+    /// `HTTP/1.x NNN reason`: the minor version, the status code and the reason phrase.
+    private static func parseStatusLine(_ line: [UInt8]) throws(TransportError) -> (Character, Int, String) {
+        let text = String(decoding: line, as: UTF8.self)
         let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[0].count == 8 else {
             throw .malformedResponse("bad status line \(String(text.prefix(80)).debugDescription)")
         }
-        let minor = parts[0].last!
         guard parts[1].count == 3, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let code = Int(parts[1]), code >= 100
         else {
             throw .malformedResponse("bad status code in \(String(text.prefix(80)).debugDescription)")
         }
+        return (parts[0].last!, code, parts.count > 2 ? String(parts[2]) : "")
+    }
+
+    /// The header fields, names and values as sent (values without surrounding blanks); no folding.
+    private static func parseFields(_ lines: ArraySlice<[UInt8]>) throws(TransportError) -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
-        for line in lines.dropFirst() {
+        for line in lines {
             guard let first = line.first, first != 0x20, first != 0x09 else {
                 throw .malformedResponse("folded or empty header line")
             }
@@ -310,31 +330,29 @@ public struct HTTPResponseParser: Sendable {
             while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
             fields.append((String(decoding: nameBytes, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
-        if code < 200 {
-            // Interim response (100 Continue, 103 Early Hints): the real one follows.
-            state = .head
-            return
+        return fields
+    }
+
+    /// Keep-alive and how the body is delimited (RFC 9112 section 6.3): none for 204/304, chunked or
+    /// until close by Transfer-Encoding, else Content-Length, else until close.
+    private mutating func setFraming(
+        code: Int, minor: Character, fields: [(name: String, value: String)]
+    ) throws(TransportError) {
+        func tokens(_ name: String) -> [String] {
+            fields.filter { asciiLowercased($0.name) == name }.map(\.value).flatMap { $0.split(separator: ",") }.map {
+                String($0.filter { $0 != " " && $0 != "\t" })
+            }
         }
-        status = code
-        reason = parts.count > 2 ? String(parts[2]) : ""
-        headers = fields
-        body = []
-        func values(_ name: String) -> [String] {
-            fields.filter { asciiLowercased($0.name) == name }.map(\.value)
-        }
-        let connectionTokens = values("connection").flatMap { $0.split(separator: ",") }.map {
-            asciiLowercased(String($0.filter { $0 != " " && $0 != "\t" }))
-        }
+        let connectionTokens = tokens("connection").map(asciiLowercased)
         keepAlive = minor == "1" ? !connectionTokens.contains("close") : connectionTokens.contains("keep-alive")
         if code == 204 || code == 304 {
             state = .done
             return
         }
-        let transferEncodings = values("transfer-encoding").flatMap { $0.split(separator: ",") }.map {
-            asciiLowercased(String($0.filter { $0 != " " && $0 != "\t" }))
-        }
+        let transferEncodings = tokens("transfer-encoding").map(asciiLowercased)
+        let lengths = tokens("content-length")
         if !transferEncodings.isEmpty {
-            guard values("content-length").isEmpty else {
+            guard fields.allSatisfy({ asciiLowercased($0.name) != "content-length" }) else {
                 throw .malformedResponse("both Transfer-Encoding and Content-Length")
             }
             if transferEncodings.last == "chunked" {
@@ -344,9 +362,6 @@ public struct HTTPResponseParser: Sendable {
                 state = .untilClose
             }
             return
-        }
-        let lengths = values("content-length").flatMap { $0.split(separator: ",") }.map {
-            String($0.filter { $0 != " " && $0 != "\t" })
         }
         if let first = lengths.first {
             guard lengths.allSatisfy({ $0 == first }), !first.isEmpty, first.count <= 18,
