@@ -106,8 +106,8 @@ ifeq ($(VM_ARCH),arm64)
 vm-test: deb-arm64 release
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/arm64/run.sh
 else
-vm-test: deb release
-	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/test.sh $(VM_IMAGE)
+vm-test: deb release testing-eniroute
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim ENIROUTE_TESTING=$(TESTING_BIN)/eniroute vm/test.sh $(VM_IMAGE)
 endif
 
 deb-arm64: deps

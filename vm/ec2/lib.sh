@@ -14,10 +14,13 @@
 #                      secondary IPs 10.0.1.11, 10.0.1.12 (eniroute adds them)
 #   tap1  10.0.2.0/24  ENI 2, 02:00:00:00:02:0a: 10.0.2.10 and 2001:db8:2::10 (router fe80:ec2::1)
 #   tap2  10.0.3.0/24  ENI 3, 02:00:00:00:03:0a: 10.0.3.10
-#   tap3  10.0.4.0/24  ENI 4, 02:00:00:00:04:0a: 10.0.4.10 (hot-attached)
+#   tap3  10.0.4.0/24  ENI 4, 02:00:00:00:04:0a: 10.0.4.10 (hot-attached; later moved to the standby)
+#   tap4  (10.0.3.0/24) ENI 5, 02:00:00:00:05:0a: 10.0.3.20, in ENI 3's subnet (host routes only;
+#                      hot-attached for the secondary-IP move, vm/ec2/steps-move.sh)
+#   sb0, sb1           veths to the standby instance's namespace (ENI 4 moved there)
 #   lo    169.254.169.254 (IMDS), 198.51.100.10 and 2001:db8:ff::10 (a client on another network)
 
-EC2_TAPS=4
+EC2_TAPS=5
 EC2_MTU=9001
 EC2_CLIENT4=198.51.100.10
 EC2_CLIENT6=2001:db8:ff::10

@@ -8,7 +8,7 @@
 #
 # Prints one `vm-test: PASS|FAIL <image> <step> (<s>): <figures>` line per step and
 # `vm-test: N passed, N failed`. Environment as vm/run.sh (ENIROUTE_DEB, ENIROUTE_IMDS_SIM,
-# VM_KEEP, VM_SMP). Logs: .build/vm/last-run-IMAGE/. See docs/vm-test.md.
+# VM_KEEP, VM_SMP; ENIROUTE_TESTING: the test variant the standby instance runs). Logs: .build/vm/last-run-IMAGE/. See docs/vm-test.md.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -23,6 +23,10 @@ version=$(sed -n 's/^public let eniRouteVersion = "\(.*\)"$/\1/p' "$repo/Sources
 : "${ENIROUTE_IMDS_SIM:=$repo/.build/release/eniroute-imds-sim}"
 [ -f "$ENIROUTE_DEB" ] || { echo "vm-test: no package $ENIROUTE_DEB (make deb)" >&2; exit 1; }
 [ -x "$ENIROUTE_IMDS_SIM" ] || { echo "vm-test: no simulator $ENIROUTE_IMDS_SIM (make release)" >&2; exit 1; }
+# The standby instance of the "ENI moved to another instance" step runs the test variant (it
+# accepts the veth links that stand for ENIs there).
+: "${ENIROUTE_TESTING:=$repo/.build/testing/release/eniroute}"
+[ "$MODE" = smoke ] || [ -x "$ENIROUTE_TESTING" ] || { echo "vm-test: no test variant $ENIROUTE_TESTING (make testing-eniroute)" >&2; exit 1; }
 ENIROUTE_DEB=$(cd "$(dirname "$ENIROUTE_DEB")" && pwd)/$(basename "$ENIROUTE_DEB")
 ENIROUTE_IMDS_SIM=$(cd "$(dirname "$ENIROUTE_IMDS_SIM")" && pwd)/$(basename "$ENIROUTE_IMDS_SIM")
 
@@ -49,7 +53,9 @@ source "$here/steps-boot.sh"
 source "$here/steps-events.sh"
 # shellcheck source=vm/ec2/steps-package.sh
 source "$here/steps-package.sh"
-trap 'vm_cleanup' EXIT
+# shellcheck source=vm/ec2/steps-move.sh
+source "$here/steps-move.sh"
+trap 'standby_ns_delete; vm_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 MAC1=02:00:00:00:01:0a MAC2=02:00:00:00:02:0a MAC3=02:00:00:00:03:0a MAC4=02:00:00:00:04:0a
@@ -73,10 +79,12 @@ if step_first_boot; then
         step_network_event 6 "systemctl restart systemd-networkd"
         step_network_event 7 "networkctl renew ens3"
         step_secondary_ips 8
-        step_hot_detach 9
-        step_reboot 10
-        step_upgrade 11
-        step_purge 12
+        step_secondary_ip_move 9
+        step_hot_detach 10
+        step_eni_moved 11
+        step_reboot 12
+        step_upgrade 13
+        step_purge 14
     fi
 fi
 

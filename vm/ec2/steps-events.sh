@@ -43,10 +43,10 @@ step_network_event() {
     step_end "eniroute's addresses lost $managed_lost packets, networkd's DHCP address 10.0.1.10 lost $dhcp_lost (of $PING_SENT sent: $PING_LOST), watcher repairs $(grep -c . <<<"$repairs")"
 }
 
-# step_secondary_ips N: a secondary IPv4 assigned to ENI 3 in IMDS, then unassigned (moved
-# away: the VPC routes it elsewhere), as seed 004's reassignment does.
+# step_secondary_ips N: a secondary IPv4 assigned to ENI 3 in IMDS, then unassigned (the move
+# between ENIs is step_secondary_ip_move).
 step_secondary_ips() {
-    step_begin "$1 secondary IP assigned, then unassigned (moved to another ENI)"
+    step_begin "$1 secondary IP assigned, then unassigned"
     local before t0 t_add t_del now
     before=$(managed_snapshot)
     ec2_allow 2 10.0.3.11
