@@ -153,10 +153,10 @@ JSON
     ip netns exec "$STANDBY_NS" env ENIROUTE_LOCK="$VM_RUN/standby.lock" timeout 60 "$ENIROUTE_TESTING" apply \
         --imds-endpoint http://169.254.169.254 --config "$VM_RUN/standby.conf" >"$VM_RUN/standby-apply.log" 2>&1
     rc=$?
-    t_apply=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')
+    t_apply=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }')
     [ "$rc" = 0 ] || expect_fail "eniroute apply on the standby exited $rc: $(tail -5 "$VM_RUN/standby-apply.log" | tr '\n' ';')"
     vm_log "standby apply: $(grep -c '^ip ' "$VM_RUN/standby-apply.log") changes ($(grep '^ip ' "$VM_RUN/standby-apply.log" | tr '\n' ';' | cut -c1-400))"
-    ip -n "$STANDBY_NS" -4 rule show | grep -qE 'from 10\.0\.4\.10 lookup 10001 proto eniroute' ||
+    ip -n "$STANDBY_NS" -4 rule show | grep -qE 'from 10\.0\.4\.10 lookup 10001 proto (eniroute|238)' ||
         expect_fail "standby: no rule from 10.0.4.10 lookup 10001: $(ip -n "$STANDBY_NS" -4 rule show | tr '\n' ';')"
     bad=$(unreachable 10.0.4.10 10.0.6.10)
     [ -z "$bad" ] || expect_fail "not reachable on the standby: $bad"
