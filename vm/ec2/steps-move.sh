@@ -122,7 +122,7 @@ standby_port() {
 # source-checked ping from the standby; the VM has none of ENI 4's objects.
 step_eni_moved() {
     step_begin "$1 ENI 4 moved to another instance (seed 003): a standby namespace runs eniroute apply"
-    local scen t0 t_apply rc bad left
+    local scen t0 t_apply rc bad left rules
     standby_ns_create || { step_end; return; }
     vm_in_ns nft add set netdev vpc standby_v4 '{ type ipv4_addr; }'
     vm_in_ns nft add element netdev vpc standby_v4 '{ 10.0.6.10 }'
@@ -156,8 +156,10 @@ JSON
     t_apply=$(awk -v a="$t0" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }')
     [ "$rc" = 0 ] || expect_fail "eniroute apply on the standby exited $rc: $(tail -5 "$VM_RUN/standby-apply.log" | tr '\n' ';')"
     vm_log "standby apply: $(grep -c '^ip ' "$VM_RUN/standby-apply.log") changes ($(grep '^ip ' "$VM_RUN/standby-apply.log" | tr '\n' ';' | cut -c1-400))"
-    ip -n "$STANDBY_NS" -4 rule show | grep -qE 'from 10\.0\.4\.10 lookup 10001 proto (eniroute|238)' ||
-        expect_fail "standby: no rule from 10.0.4.10 lookup 10001: $(ip -n "$STANDBY_NS" -4 rule show | tr '\n' ';')"
+    # Read first, then matched: `ip … | grep -q` under pipefail fails when grep exits before ip.
+    rules=$(ip -n "$STANDBY_NS" -4 rule show)
+    grep -qE 'from 10\.0\.4\.10 lookup 10001 proto (eniroute|238)' <<<"$rules" ||
+        expect_fail "standby: no rule from 10.0.4.10 lookup 10001: $(tr '\n' ';' <<<"$rules")"
     bad=$(unreachable 10.0.4.10 10.0.6.10)
     [ -z "$bad" ] || expect_fail "not reachable on the standby: $bad"
     left=$(g "ip -br link | grep -i '$MAC4'; ip -o -4 address | grep ' 10\.0\.4\.'; ip -4 rule | grep -E 'lookup 10003|10\.0\.4\.'; ip -4 route show table 10003 2>/dev/null; ip -4 route | grep '10\.0\.4\.'; systemctl is-active eniroute@ens6.service | grep -vx inactive; true")
