@@ -1,4 +1,5 @@
 import ENIRouteCore
+import ENIRouteSystem
 
 /// eniroute's version, as `eniroute version` and the IMDS User-Agent show it.
 public let eniRouteVersion = "0.1.0"
@@ -44,7 +45,7 @@ public enum ENIRoute {
         let logger = JournalLog(level: level, journal: journal, sink: env.sink)
         // Runs a command that needs the configuration, once it is read.
         func configured(_ command: (CommandContext) -> ExitStatus) -> ExitStatus {
-            do throws(ConfigurationError) {
+            do throws(ConfigurationLoadError) {
                 let configuration = try loadConfiguration(invocation: invocation, environment: env)
                 return command(
                     CommandContext(invocation: invocation, configuration: configuration, logger: logger, environment: env))
@@ -75,19 +76,22 @@ public enum ENIRoute {
     /// applies overrides: `--imds-endpoint` > `ENIROUTE_IMDS_ENDPOINT` > file; `--imds-deadline` > file.
     static func loadConfiguration(
         invocation: Invocation, environment env: CommandEnvironment
-    ) throws(ConfigurationError) -> Configuration {
+    ) throws(ConfigurationLoadError) -> Configuration {
         let path = invocation.configPath ?? env.variables["ENIROUTE_CONFIG"] ?? defaultConfigPath
         var c = Configuration()
-        if let text = try env.readFile(path) {
-            c = try Configuration.parse(text, file: path)
+        let text: String?
+        do { text = try env.readFile(path) } catch { throw .file(error) }
+        if let text {
+            do { c = try Configuration.parse(text, file: path) } catch { throw .invalid(error) }
         } else if invocation.configPath != nil {
-            throw ConfigurationError(file: path, line: 0, key: nil, message: "file not found")
+            throw .file(SystemCallError("open \(path)", .noSuchFileOrDirectory))
         }
         if let e = invocation.imdsEndpoint {
             c.imdsEndpoints = [e]
         } else if let e = env.variables["ENIROUTE_IMDS_ENDPOINT"], !e.isEmpty {
             guard e.hasPrefix("http://") else {
-                throw ConfigurationError(file: "ENIROUTE_IMDS_ENDPOINT", line: 0, key: nil, message: "expected an http:// URL")
+                throw .invalid(
+                    ConfigurationError(file: "ENIROUTE_IMDS_ENDPOINT", line: 0, key: nil, message: "expected an http:// URL"))
             }
             c.imdsEndpoints = [e]
         }

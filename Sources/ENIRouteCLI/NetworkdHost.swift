@@ -33,7 +33,7 @@ final class SystemNetworkdHost: NetworkdHost {
         return out.sorted()
     }
 
-    func read(_ path: String) -> String? { (try? ENIRoute.readTextFile(path)) ?? nil }
+    func read(_ path: String) -> String? { (try? TextFile.read(path)) ?? nil }
 
     func write(_ text: String, to path: String) throws(SystemCallError) {
         guard let slash = path.lastIndex(of: "/") else { throw SystemCallError("write \(path)", .invalidArgument) }

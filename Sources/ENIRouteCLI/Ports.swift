@@ -89,7 +89,7 @@ public struct CommandEnvironment {
     /// networkd's and udev's run-time state and `networkctl` (`networkd-keep`).
     public var networkd: any NetworkdHost
     /// Reads a file; nil if it does not exist.
-    public var readFile: (String) throws(ConfigurationError) -> String?
+    public var readFile: (String) throws(SystemCallError) -> String?
     /// Path of the run lock; nil disables locking.
     public var lockPath: String?
 
@@ -99,7 +99,7 @@ public struct CommandEnvironment {
         makeMetadata: @escaping (Configuration, MetadataOptions) throws(IMDSError) -> any MetadataPort,
         makeWatchEvents: @escaping () throws -> any WatchEventSource, clock: @escaping () -> Double,
         networkd: any NetworkdHost,
-        readFile: @escaping (String) throws(ConfigurationError) -> String?, lockPath: String?
+        readFile: @escaping (String) throws(SystemCallError) -> String?, lockPath: String?
     ) {
         self.variables = variables
         self.sink = sink

@@ -18,7 +18,7 @@ extension ENIRoute {
             makeKernel: { try NetlinkKernel() },
             makeMetadata: { (c, o) throws(IMDSError) in try InstanceMetadataFetcher.make(configuration: c, options: o) },
             makeWatchEvents: { try KernelSignalEvents() }, clock: monotonicSeconds, networkd: SystemNetworkdHost(),
-            readFile: readTextFile,
+            readFile: { path throws(SystemCallError) in try TextFile.read(path) },
             lockPath: variables["ENIROUTE_LOCK"] ?? defaultLockPath)
         return run(arguments: arguments, environment: env)
     }
@@ -40,32 +40,5 @@ extension ENIRoute {
         var st = stat()
         guard fstat(1, &st) == 0 else { return false }
         return UInt64(st.st_dev) == dev && UInt64(st.st_ino) == ino
-    }
-
-    /// Reads a whole text file (at most 1 MiB); nil if it does not exist.
-    static func readTextFile(_ path: String) throws(ConfigurationError) -> String? {
-        let fd: Int32
-        do {
-            fd = try retryOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
-        } catch .noSuchFileOrDirectory {
-            return nil
-        } catch {
-            throw ConfigurationError(file: path, line: 0, key: nil, message: "open: \(error)")
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n: Int
-            do {
-                n = try retryOnInterrupt { buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
-            } catch {
-                throw ConfigurationError(file: path, line: 0, key: nil, message: "read: \(error)")
-            }
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-            if bytes.count > 1 << 20 { throw ConfigurationError(file: path, line: 0, key: nil, message: "larger than 1 MiB") }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

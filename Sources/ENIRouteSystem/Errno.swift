@@ -62,6 +62,10 @@ extension Errno {
     public static let noMemory = Errno(ENOMEM)
     /// `EACCES`: permission denied.
     public static let permissionDenied = Errno(EACCES)
+    /// `EISDIR`: is a directory (a file was expected).
+    public static let isADirectory = Errno(EISDIR)
+    /// `EFBIG`: file too large.
+    public static let fileTooLarge = Errno(EFBIG)
     /// `EBUSY`: device or resource busy.
     public static let resourceBusy = Errno(EBUSY)
     /// `EEXIST`: the object exists already.
@@ -101,7 +105,8 @@ extension Errno {
 
     private static let names: [Int32: String] = [
         EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN",
-        ENOMEM: "ENOMEM", EACCES: "EACCES", EBUSY: "EBUSY", EEXIST: "EEXIST", ENODEV: "ENODEV", EINVAL: "EINVAL",
+        ENOMEM: "ENOMEM", EACCES: "EACCES", EBUSY: "EBUSY", EEXIST: "EEXIST", EISDIR: "EISDIR", EFBIG: "EFBIG", ENODEV: "ENODEV",
+        EINVAL: "EINVAL",
         ENFILE: "ENFILE", EMFILE: "EMFILE", ENOSPC: "ENOSPC", EPIPE: "EPIPE", ERANGE: "ERANGE", EMSGSIZE: "EMSGSIZE",
         EPROTONOSUPPORT: "EPROTONOSUPPORT", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT", EADDRINUSE: "EADDRINUSE",
         EADDRNOTAVAIL: "EADDRNOTAVAIL", ENETDOWN: "ENETDOWN", ENETUNREACH: "ENETUNREACH", ECONNABORTED: "ECONNABORTED",

@@ -1,5 +1,6 @@
 // eniroute-imds-sim: serves an IMDS scenario for tests and the demo (not shipped in the .deb).
 import ENIRouteCore
+import ENIRouteSystem
 import Foundation
 import IMDSSimulator
 
@@ -104,7 +105,7 @@ if let readyFile {
     do {
         try Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: temporary))
         guard rename(temporary, readyFile) == 0 else {
-            fail("cannot write \(readyFile): \(String(cString: strerror(errno)))", code: 1)
+            fail("cannot write \(readyFile): rename: \(Errno.current)", code: 1)
         }
     } catch {
         fail("cannot write \(readyFile): \(error.localizedDescription)", code: 1)

@@ -288,6 +288,15 @@ struct CommandTests {
         #expect(bad.kernel.applied.isEmpty)
         let missing = Harness()
         #expect(missing.run("apply", "--config", "/nope.conf") == .failure)
-        #expect(missing.log.lines.first == "error: configuration: /nope.conf:0: file not found")
+        #expect(missing.log.lines.first == "error: configuration: open /nope.conf: No such file or directory (ENOENT)")
+    }
+
+    @Test("an unreadable configuration file: exit 1, its errno named, nothing applied")
+    func configurationUnreadable() {
+        var h = Harness()
+        h.unreadable = ["/etc/eniroute/eniroute.conf": .permissionDenied]
+        #expect(h.run("apply") == .failure)
+        #expect(h.log.lines.first == "error: configuration: read /etc/eniroute/eniroute.conf: Permission denied (EACCES)")
+        #expect(h.kernel.applied.isEmpty)
     }
 }

@@ -1,5 +1,6 @@
 import ENIRouteCore
 import ENIRouteIMDS
+import ENIRouteSystem
 import ENIRouteTestSupport
 
 @testable import ENIRouteCLI
@@ -46,6 +47,8 @@ struct Harness {
     let out = MemorySink()
     var variables: [String: String] = [:]
     var files: [String: String] = [:]
+    /// Files whose read fails with that errno.
+    var unreadable: [String: Errno] = [:]
 
     init() {
         clock = FakeClock()
@@ -65,10 +68,14 @@ struct Harness {
 
     func run(_ args: String...) -> ExitStatus {
         let (k, m, e, c) = (kernel, imds, events, clock)
-        let files = self.files
+        let (files, unreadable) = (self.files, self.unreadable)
+        let readFile = { (path: String) throws(SystemCallError) -> String? in
+            if let errno = unreadable[path] { throw SystemCallError("read \(path)", errno) }
+            return files[path]
+        }
         let env = CommandEnvironment(
             variables: variables, sink: log, output: out, makeKernel: { k }, makeMetadata: { _, _ in m },
-            makeWatchEvents: { e }, clock: { c.now }, networkd: networkd, readFile: { files[$0] }, lockPath: nil)
+            makeWatchEvents: { e }, clock: { c.now }, networkd: networkd, readFile: readFile, lockPath: nil)
         return ENIRoute.run(arguments: args, environment: env)
     }
 }

@@ -78,6 +78,39 @@ struct SystemTests {
         }
     }
 
+    @Test("text file: read whole; absent is nil; a directory, an unreadable path and an oversized file throw their errno")
+    func textFile() throws {
+        let dir = "/tmp/eniroute-textfile-\(getpid())"
+        mkdir(dir, 0o700)
+        defer {
+            unlink(dir + "/a.conf")
+            rmdir(dir)
+        }
+        let fd = open(dir + "/a.conf", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        _ = "table-base = 20000\n".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #expect(try TextFile.read(dir + "/a.conf") == "table-base = 20000\n")
+        #expect(try TextFile.read(dir + "/absent.conf") == nil)
+        #expect(throws: SystemCallError("read \(dir)", .isADirectory)) { try TextFile.read(dir) }
+        #expect(throws: SystemCallError("read \(dir)/a.conf", .fileTooLarge)) {
+            try TextFile.read(dir + "/a.conf", limit: 4)
+        }
+        #expect(throws: SystemCallError("open \(dir)/a.conf/x", Errno(ENOTDIR))) {
+            try TextFile.read(dir + "/a.conf/x")
+        }
+        do {
+            _ = try TextFile.read(dir)
+            Issue.record("a directory was read")
+        } catch Errno.isADirectory {
+        } catch {
+            Issue.record("not matched as EISDIR: \(error)")
+        }
+        #expect(
+            SystemCallError("read /etc/eniroute/eniroute.conf", .isADirectory).description
+                == "read /etc/eniroute/eniroute.conf: Is a directory (EISDIR)")
+    }
+
     @Test("monotonic instants: ordered, and adding ignores negative and non-finite seconds")
     func monotonic() {
         let a = MonotonicInstant.now()
