@@ -17,75 +17,44 @@ let routeAndRuleFixtures: [Fixture] = [
             00           // rtm_scope RT_SCOPE_UNIVERSE
             01           // rtm_type RTN_UNICAST
             00 00 00 00  // rtm_flags
-            08 00 0f 00  // RTA_TABLE (15)
+            08 00 0f 00  // rtattr: rta_len 8, rta_type RTA_TABLE (15)
             11 27 00 00  // 10001
-            08 00 06 00  // RTA_PRIORITY (6)
-            00 00 00 00  // 0
-            08 00 04 00  // RTA_OIF (4)
-            03 00 00 00  // 3
-            08 00 05 00  // RTA_GATEWAY (5)
-            0a 00 02 01  // 10.0.2.1
+            08 00 06 00 00 00 00 00  // RTA_PRIORITY (6) 0
+            08 00 04 00 03 00 00 00  // RTA_OIF (4) 3
+            08 00 05 00 0a 00 02 01  // RTA_GATEWAY (5) 10.0.2.1
             """),
     Fixture(
         name: "route add inet subnet", built: NetlinkRouteMessage.routeAdd(subnetRouteV4, sequence: 14),
         expected: messageHeader(length: 68, .newRoute, .create, sequence: 14) + """
-            02 18 00 00  // AF_INET, dst_len 24, src_len 0, tos 0
-            00           // rtm_table RT_TABLE_UNSPEC
-            ee           // rtm_protocol
-            fd           // rtm_scope RT_SCOPE_LINK (253)
-            01           // RTN_UNICAST
-            00 00 00 00  // rtm_flags
-            08 00 0f 00  // RTA_TABLE
-            11 27 00 00  // 10001
-            08 00 01 00  // RTA_DST (1)
-            0a 00 02 00  // 10.0.2.0
-            08 00 06 00  // RTA_PRIORITY
-            00 00 00 00  // 0
-            08 00 04 00  // RTA_OIF
-            03 00 00 00  // 3
-            08 00 07 00  // RTA_PREFSRC (7)
-            0a 00 02 0a  // 10.0.2.10
+            02 18 00 00 00 ee fd 01 00 00 00 00  // rtmsg: AF_INET, dst_len 24, proto 0xee, RT_SCOPE_LINK (253), RTN_UNICAST
+            08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
+            08 00 01 00 0a 00 02 00  // RTA_DST (1) 10.0.2.0
+            08 00 06 00 00 00 00 00  // RTA_PRIORITY 0
+            08 00 04 00 03 00 00 00  // RTA_OIF 3
+            08 00 07 00 0a 00 02 0a  // RTA_PREFSRC (7) 10.0.2.10
             """),
     Fixture(
         name: "route replace inet6 default", built: NetlinkRouteMessage.routeReplace(defaultRouteV6, sequence: 15),
         expected: messageHeader(length: 72, .newRoute, .replace, sequence: 15) + """
-            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
-            00 ee 00 01  // table UNSPEC, protocol 0xee, scope universe, RTN_UNICAST
-            00 00 00 00  // rtm_flags
-            08 00 0f 00  // RTA_TABLE
-            11 27 00 00  // 10001
-            08 00 06 00  // RTA_PRIORITY
-            00 04 00 00  // 1024
-            08 00 04 00  // RTA_OIF
-            03 00 00 00  // 3
-            14 00 05 00  // RTA_GATEWAY, len 20
-            fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // fe80:ec2::1
+            0a 00 00 00 00 ee 00 01 00 00 00 00  // rtmsg: AF_INET6, proto 0xee, RTN_UNICAST
+            08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
+            08 00 06 00 00 04 00 00  // RTA_PRIORITY 1024
+            08 00 04 00 03 00 00 00  // RTA_OIF 3
+            14 00 05 00 fe 80 0e c2 00 00 00 00 00 00 00 00 00 00 00 01  // RTA_GATEWAY (len 20) fe80:ec2::1
             """),
     Fixture(
         name: "route add inet6 on-link, table < 256", built: NetlinkRouteMessage.routeAdd(onLinkRouteV6, sequence: 16),
         expected: messageHeader(length: 72, .newRoute, .create, sequence: 16) + """
-            0a 40 00 00  // AF_INET6, dst_len 64, src_len 0, tos 0
-            c8           // rtm_table 200 (fits in the header)
-            ee 00 01     // protocol 0xee, scope universe, RTN_UNICAST
-            00 00 00 00  // rtm_flags
-            08 00 0f 00  // RTA_TABLE
-            c8 00 00 00  // 200
-            14 00 01 00  // RTA_DST, len 20
-            26 00 1f 16 06 7f f2 01 00 00 00 00 00 00 00 00  // 2600:1f16:67f:f201::
-            08 00 06 00  // RTA_PRIORITY
-            00 04 00 00  // 1024
-            08 00 04 00  // RTA_OIF
-            03 00 00 00  // 3
+            0a 40 00 00 c8 ee 00 01 00 00 00 00  // rtmsg: AF_INET6, dst_len 64, table 200 (fits here), proto 0xee, RTN_UNICAST
+            08 00 0f 00 c8 00 00 00  // RTA_TABLE 200
+            14 00 01 00 26 00 1f 16 06 7f f2 01 00 00 00 00 00 00 00 00  // RTA_DST (len 20) 2600:1f16:67f:f201::
+            08 00 06 00 00 04 00 00  // RTA_PRIORITY 1024
+            08 00 04 00 03 00 00 00  // RTA_OIF 3
             """),
     Fixture(
         name: "route delete inet", built: NetlinkRouteMessage.routeDelete(defaultRouteV4, sequence: 17),
         expected: messageHeader(length: 60, .deleteRoute, .ack, sequence: 17) + """
-            02 00 00 00  // AF_INET, dst_len 0, src_len 0, tos 0
-            00           // rtm_table RT_TABLE_UNSPEC
-            ee           // rtm_protocol: only a route of ours matches
-            ff           // rtm_scope RT_SCOPE_NOWHERE (any)
-            01           // RTN_UNICAST
-            00 00 00 00  // rtm_flags
+            02 00 00 00 00 ee ff 01 00 00 00 00  // rtmsg: AF_INET, proto 0xee (ours only), RT_SCOPE_NOWHERE (any), RTN_UNICAST
             08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
             08 00 06 00 00 00 00 00  // RTA_PRIORITY 0
             08 00 04 00 03 00 00 00  // RTA_OIF 3
@@ -94,9 +63,7 @@ let routeAndRuleFixtures: [Fixture] = [
     Fixture(
         name: "route delete inet6", built: NetlinkRouteMessage.routeDelete(defaultRouteV6, sequence: 22),
         expected: messageHeader(length: 72, .deleteRoute, .ack, sequence: 22) + """
-            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0, tos 0
-            00 ee ff 01  // table UNSPEC, protocol 0xee, scope RT_SCOPE_NOWHERE, RTN_UNICAST
-            00 00 00 00  // rtm_flags
+            0a 00 00 00 00 ee ff 01 00 00 00 00  // rtmsg: AF_INET6, proto 0xee, RT_SCOPE_NOWHERE, RTN_UNICAST
             08 00 0f 00 11 27 00 00  // RTA_TABLE 10001
             08 00 06 00 00 04 00 00  // RTA_PRIORITY 1024
             08 00 04 00 03 00 00 00  // RTA_OIF 3
@@ -113,65 +80,37 @@ let routeAndRuleFixtures: [Fixture] = [
             00 00        // res1, res2
             01           // action FR_ACT_TO_TBL
             00 00 00 00  // flags
-            08 00 06 00  // FRA_PRIORITY (6)
-            11 27 00 00  // 10001
-            08 00 02 00  // FRA_SRC (2)
-            0a 00 02 0a  // 10.0.2.10
-            08 00 0f 00  // FRA_TABLE (15)
-            11 27 00 00  // 10001
-            05 00 15 00  // FRA_PROTOCOL (21), len 5
-            ee 00 00 00  // 0xee + padding
+            08 00 06 00 11 27 00 00  // FRA_PRIORITY (6) 10001
+            08 00 02 00 0a 00 02 0a  // FRA_SRC (2) 10.0.2.10
+            08 00 0f 00 11 27 00 00  // FRA_TABLE (15) 10001
+            05 00 15 00 ee 00 00 00  // FRA_PROTOCOL (21), rta_len 5: 0xee + 3 bytes padding
             """),
     Fixture(
         name: "rule add inet6 suppress_ifgroup", built: NetlinkRouteMessage.ruleAdd(ruleSuppressV6, sequence: 19),
         expected: messageHeader(length: 60, .newRule, .create, sequence: 19) + """
-            0a 00 00 00  // AF_INET6, dst_len 0, src_len 0 (from all), tos 0
-            fe           // table 254 (main) fits in the header
-            00 00 01     // res1, res2, FR_ACT_TO_TBL
-            00 00 00 00  // flags
-            08 00 06 00  // FRA_PRIORITY
-            e8 03 00 00  // 1000
-            08 00 0f 00  // FRA_TABLE
-            fe 00 00 00  // 254
-            08 00 0d 00  // FRA_SUPPRESS_IFGROUP (13)
-            07 00 00 00  // group 7
-            05 00 15 00  // FRA_PROTOCOL
-            ee 00 00 00  // 0xee + padding
+            0a 00 00 00 fe 00 00 01 00 00 00 00  // fib_rule_hdr: AF_INET6, from all, table 254 (main: fits), FR_ACT_TO_TBL
+            08 00 06 00 e8 03 00 00  // FRA_PRIORITY 1000
+            08 00 0f 00 fe 00 00 00  // FRA_TABLE 254
+            08 00 0d 00 07 00 00 00  // FRA_SUPPRESS_IFGROUP (13) 7
+            05 00 15 00 ee 00 00 00  // FRA_PROTOCOL 0xee + 3 bytes padding
             """),
     Fixture(
         name: "rule delete inet6", built: NetlinkRouteMessage.ruleDelete(ruleV6, sequence: 20),
         expected: messageHeader(length: 72, .deleteRule, .ack, sequence: 20) + """
-            0a 00 80 00  // AF_INET6, dst_len 0, src_len 128, tos 0
-            00 00 00 01  // table UNSPEC, res1, res2, FR_ACT_TO_TBL
-            00 00 00 00  // flags
-            08 00 06 00  // FRA_PRIORITY
-            11 27 00 00  // 10001
-            14 00 02 00  // FRA_SRC, len 20
-            20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 05  // 2001:db8::5
-            08 00 0f 00  // FRA_TABLE
-            11 27 00 00  // 10001
-            05 00 15 00  // FRA_PROTOCOL
-            ee 00 00 00  // 0xee + padding
+            0a 00 80 00 00 00 00 01 00 00 00 00  // fib_rule_hdr: AF_INET6, src_len 128, FR_ACT_TO_TBL
+            08 00 06 00 11 27 00 00  // FRA_PRIORITY 10001
+            14 00 02 00 20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 05  // FRA_SRC (len 20) 2001:db8::5
+            08 00 0f 00 11 27 00 00  // FRA_TABLE 10001
+            05 00 15 00 ee 00 00 00  // FRA_PROTOCOL 0xee + 3 bytes padding
             """),
     Fixture(
         name: "rule delete inet with to", built: NetlinkRouteMessage.ruleDelete(ruleWithTo, sequence: 21),
         expected: messageHeader(length: 68, .deleteRule, .ack, sequence: 21) + """
-            02           // AF_INET
-            10           // dst_len 16
-            08           // src_len 8
-            00           // tos
-            64           // table 100
-            00 00 01     // res1, res2, FR_ACT_TO_TBL
-            00 00 00 00  // flags
-            08 00 06 00  // FRA_PRIORITY
-            f4 01 00 00  // 500
-            08 00 02 00  // FRA_SRC
-            0a 00 00 00  // 10.0.0.0
-            08 00 01 00  // FRA_DST (1)
-            c0 a8 00 00  // 192.168.0.0
-            08 00 0f 00  // FRA_TABLE
-            64 00 00 00  // 100
-            05 00 15 00  // FRA_PROTOCOL
-            00 00 00 00  // 0 + padding
+            02 10 08 00 64 00 00 01 00 00 00 00  // fib_rule_hdr: AF_INET, dst_len 16, src_len 8, table 100, FR_ACT_TO_TBL
+            08 00 06 00 f4 01 00 00  // FRA_PRIORITY 500
+            08 00 02 00 0a 00 00 00  // FRA_SRC 10.0.0.0
+            08 00 01 00 c0 a8 00 00  // FRA_DST (1) 192.168.0.0
+            08 00 0f 00 64 00 00 00  // FRA_TABLE 100
+            05 00 15 00 00 00 00 00  // FRA_PROTOCOL 0 (not ours) + 3 bytes padding
             """),
 ]
