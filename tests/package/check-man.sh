@@ -37,31 +37,37 @@ man_warnings() {
     [ -z "$out" ] || { echo "$out"; return 1; }
 }
 
-every_command_in_man() {
-    local text c missing=0
-    text=$(rendered "$(page man8/eniroute.8.gz)")
-    for c in $(help_commands); do
-        grep -qE "^ +(eniroute )?$c\b" <<<"$text" || { echo "command '$c' of --help is not in eniroute(8)"; missing=1; }
+# missing_words TEXT BEFORE AFTER MESSAGE WORD...: every WORD stands in TEXT between the extended
+# regexes BEFORE and AFTER; prints MESSAGE (a printf format, %s the word) for each one that does not.
+missing_words() {
+    local text=$1 before=$2 after=$3 message=$4 w missing=0
+    shift 4
+    for w in "$@"; do
+        # shellcheck disable=SC2059 # the message is a format
+        grep -qE -- "$before$w$after" <<<"$text" || { printf "$message\n" "$w"; missing=1; }
     done
     return "$missing"
+}
+
+# Around a word that stands alone, not inside a longer option, key or command name.
+NOT_WORD_BEFORE='(^|[^a-z-])' NOT_WORD_AFTER='([^a-z-]|$)'
+
+every_command_in_man() {
+    # shellcheck disable=SC2046 # one word a command
+    missing_words "$(rendered "$(page man8/eniroute.8.gz)")" '^ +(eniroute )?' '\b' \
+        "command '%s' of --help is not in eniroute(8)" $(help_commands)
 }
 
 every_option_in_man() {
-    local text o missing=0
-    text=$(rendered "$(page man8/eniroute.8.gz)")
-    for o in $(help_options); do
-        grep -qE -- "(^|[^a-z-])$o([^a-z-]|$)" <<<"$text" || { echo "option '$o' of --help is not in eniroute(8)"; missing=1; }
-    done
-    return "$missing"
+    # shellcheck disable=SC2046
+    missing_words "$(rendered "$(page man8/eniroute.8.gz)")" "$NOT_WORD_BEFORE" "$NOT_WORD_AFTER" \
+        "option '%s' of --help is not in eniroute(8)" $(help_options)
 }
 
 every_key_in() {
-    local text k missing=0
-    text=$(rendered "$1")
-    for k in $(config_keys); do
-        grep -qE -- "(^|[^a-z-])$k([^a-z-]|$)" <<<"$text" || { echo "key '$k' is not in $(basename "$1")"; missing=1; }
-    done
-    return "$missing"
+    # shellcheck disable=SC2046
+    missing_words "$(rendered "$1")" "$NOT_WORD_BEFORE" "$NOT_WORD_AFTER" \
+        "key '%s' is not in $(basename "$1")" $(config_keys)
 }
 
 exit_codes_in_man() {
@@ -73,13 +79,12 @@ exit_codes_in_man() {
 }
 
 completion_knows_everything() {
-    local f w missing=0
+    local f
     f=$(unpacked)/usr/share/bash-completion/completions/eniroute
     bash -n "$f" || return 1
-    for w in $(help_commands) $(help_options | grep -- '^--'); do
-        grep -qE -- "(^|[^a-z-])$w([^a-z-]|$)" "$f" || { echo "'$w' is not in the bash completion"; missing=1; }
-    done
-    return "$missing"
+    # shellcheck disable=SC2046
+    missing_words "$(<"$f")" "$NOT_WORD_BEFORE" "$NOT_WORD_AFTER" "'%s' is not in the bash completion" \
+        $(help_commands) $(help_options | grep -- '^--')
 }
 
 completion_works() {
