@@ -7,9 +7,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build two-subnets
-imds_start
-tcp_start
+world_up two-subnets
 
 section "before eniroute"
 check "client -> 10.0.1.10 (primary ENI)" can_ping client 10.0.1.10

@@ -7,9 +7,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build same-subnet
-imds_start
-tcp_start
+world_up same-subnet
 
 section "before eniroute"
 check "client -> 10.0.1.10" can_ping client 10.0.1.10

@@ -7,9 +7,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build secondary-ipv4s
-imds_start
-tcp_start
+world_up secondary-ipv4s
 secondaries=(10.0.2.11 10.0.2.12 10.0.2.13)
 
 section "before eniroute"

@@ -8,9 +8,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build dual-stack
-imds_start
-tcp_start
+world_up dual-stack
 
 section "before eniroute"
 check "router answers at fe80:ec2::1 (eth0's default gateway)" can_ping inst fe80:ec2::1%eth0

@@ -7,9 +7,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build two-subnets
-imds_start
-tcp_start
+world_up two-subnets
 hosts=(10.0.1.10 10.0.2.10 172.17.0.1)
 
 section "before eniroute"

@@ -7,9 +7,7 @@
 # shellcheck source=../lib/world.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/world.sh"
 
-world_build secondary-ipv4s
-imds_start
-tcp_start
+world_up secondary-ipv4s
 
 section "before eniroute: the secondary addresses are not even on eth1"
 check_not "client -> 10.0.2.11 fails" can_ping client 10.0.2.11

@@ -655,6 +655,14 @@ tcp_start() {
         SYSTEM:'echo "$SOCAT_SOCKADDR"' || world_abort "TCP6 listener did not start"
 }
 
+# world_up VARIANT: the world VARIANT (world_build) with its IMDS simulator and the TCP listeners
+# running: where a reachability scenario starts.
+world_up() {
+    world_build "$1"
+    imds_start
+    tcp_start
+}
+
 # can_tcp ROLE ADDR: connect to ADDR:7 from ROLE; the listener must answer with ADDR.
 can_tcp() {
     local got want target
