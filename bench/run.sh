@@ -252,6 +252,12 @@ ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 mark() { if "$@"; then echo "met"; else echo "**missed**"; fi; }
+max() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+min() { printf '%s\n' "$@" | sort -g | head -n 1; }
+# with_p95 MEDIAN P95 (µs) → "M ms (p95 P ms)"
+with_p95() { echo "$(ms "$1") ms (p95 $(ms "$2") ms)"; }
+# goal GOAL MEASURED CHECK... → a row of the goals table, marked by running CHECK
+goal() { echo "| $1 | $2 | $(mark "${@:3}") |"; }
 
 # netlink_line LOG → "messages datagrams received"
 netlink_line() { sed -nE 's/.*netlink: ([0-9]+) messages in ([0-9]+) datagrams sent, ([0-9]+) received.*/\1 \2 \3/p' "$1" | tail -n 1; }
@@ -509,18 +515,18 @@ bms() { if [[ $1 == NA ]]; then echo "not run"; else echo "$(ms "$1") ms"; fi; }
     echo
     echo "| scenario | eniroute | baseline (B4) | eniroute faster by | limit (B5) | eniroute / limit |"
     echo "|---|---|---|---|---|---|"
-    echo "| B1 hot attach, 1 ENI, 10 IPv4 + 2 IPv6 (median of $B1_RUNS; p95) | $(ms "$B1_MED") ms (p95 $(ms "$B1_P95") ms) | $(ms "$B1B_MED") ms | ${B1_SPEED}× | $(ms "$B1_LIMIT") ms | ${B1_LRATIO}× |"
-    echo "| B2 boot, 15 ENIs × 50 IPv4, cold (p95) | $(ms "$S_MED") ms (p95 $(ms "$S_P95") ms) | $(bms "$S_BMED") | ${S_SPEED}× | $(ms "$S_LIM") ms | ${S_LRATIO}× |"
+    echo "| B1 hot attach, 1 ENI, 10 IPv4 + 2 IPv6 (median of $B1_RUNS; p95) | $(with_p95 "$B1_MED" "$B1_P95") | $(ms "$B1B_MED") ms | ${B1_SPEED}× | $(ms "$B1_LIMIT") ms | ${B1_LRATIO}× |"
+    echo "| B2 boot, 15 ENIs × 50 IPv4, cold (p95) | $(with_p95 "$S_MED" "$S_P95") | $(bms "$S_BMED") | ${S_SPEED}× | $(ms "$S_LIM") ms | ${S_LRATIO}× |"
     echo "| B2 boot, 15 ENIs × 50 IPv4, no-op re-run | $(ms "$S_NMED") ms | $(bms "$S_BNOOP") | ${S_NSPEED}× | $(ms "$S_LIMNOOP") ms | ${S_NLRATIO}× |"
-    echo "| B2 boot, 50 ENIs × 50 IPv4, cold (p95) | $(ms "$L_MED") ms (p95 $(ms "$L_P95") ms) | $(bms "$L_BMED") | ${L_SPEED}× | $(ms "$L_LIM") ms | ${L_LRATIO}× |"
+    echo "| B2 boot, 50 ENIs × 50 IPv4, cold (p95) | $(with_p95 "$L_MED" "$L_P95") | $(bms "$L_BMED") | ${L_SPEED}× | $(ms "$L_LIM") ms | ${L_LRATIO}× |"
     echo "| B2 boot, 50 ENIs × 50 IPv4, no-op re-run | $(ms "$L_NMED") ms | $(bms "$L_BNOOP") | $(ratio "$L_BNOOP" "$L_NMED")× | $(ms "$L_LIMNOOP") ms | ${L_NLRATIO}× |"
     if [[ -n $B3_ROWS ]]; then echo "$B3_ROWS"; else echo "| B3 watcher | pending (\`eniroute watch\` not in this build) | | | | |"; fi
     echo
     echo "| B2 boot, 15 ENIs × 50 IPv4, cold, by IMDS server (median of $B2_RUNS; p95) | eniroute | vs one write |"
     echo "|---|---|---|"
-    echo "| simulator, one send() per reply | $(ms "$S_MED") ms (p95 $(ms "$S_P95") ms) | 1.0× |"
-    echo "| simulator \`--write-mode split\`: header block, then body | $(ms "$SPLIT_MED") ms (p95 $(ms "$SPLIT_P95") ms) | ${SPLIT_RATIO}× |"
-    echo "| Python's http.server (bench/imds-http-server.py; not the project's code) | $(ms "$PY_MED") ms (p95 $(ms "$PY_P95") ms) | ${PY_RATIO}× |"
+    echo "| simulator, one send() per reply | $(with_p95 "$S_MED" "$S_P95") | 1.0× |"
+    echo "| simulator \`--write-mode split\`: header block, then body | $(with_p95 "$SPLIT_MED" "$SPLIT_P95") | ${SPLIT_RATIO}× |"
+    echo "| Python's http.server (bench/imds-http-server.py; not the project's code) | $(with_p95 "$PY_MED" "$PY_P95") | ${PY_RATIO}× |"
     if [[ -n $B2_COMPARE ]]; then
         read -r C_WHOLE C_SPLIT C_PY <<<"$B2_COMPARE"
         echo "| the same with BENCH_COMPARE_BIN=$BENCH_COMPARE_BIN: one send / split / Python | $(ms "$C_WHOLE") / $(ms "$C_SPLIT") / $(ms "$C_PY") ms | $(ratio2 "$C_SPLIT" "$C_WHOLE")× / $(ratio2 "$C_PY" "$C_WHOLE")× |"
@@ -551,16 +557,16 @@ bms() { if [[ $1 == NA ]]; then echo "not run"; else echo "$(ms "$1") ms"; fi; }
     echo
     echo "| goal | measured | status |"
     echo "|---|---|---|"
-    echo "| B1 ≤ 10 ms median | $(ms "$B1_MED") ms | $(mark le "$B1_MED" 10000) |"
-    echo "| B2 cold ≤ 100 ms (15 × 50) | $(ms "$S_MED") ms | $(mark le "$S_MED" 100000) |"
-    echo "| B2 no-op ≤ 30 ms (15 × 50) | $(ms "$S_NMED") ms | $(mark le "$S_NMED" 30000) |"
-    echo "| B2 cost grows linearly (50 × 50 vs 15 × 50: cold per object and no-op per ENI ≤ 1.5×) | cold ×$GROWTH, no-op ×$NGROWTH | $(mark le "$(printf '%s\n' "$GROWTH" "$NGROWTH" | sort -g | tail -n 1)" 1.5) |"
-    echo "| within 3× of B5 (B1; B2 cold; B2 no-op) | ${B1_LRATIO}×; ${S_LRATIO}×; ${S_NLRATIO}× | $(mark le "$(printf '%s\n' "$B1_LRATIO" "$S_LRATIO" "$S_NLRATIO" | sort -g | tail -n 1)" 3) |"
-    echo "| ≥ 50× faster than baseline (B1; B2 cold) | ${B1_SPEED}×; ${S_SPEED}× | $(mark le 50 "$(printf '%s\n' "$B1_SPEED" "$S_SPEED" | sort -g | head -n 1)") |"
-    echo "| IMDS ≤ 2 + 8 requests per ENI at attach (B1: ≤ 10) | $B1_REQ (max $B1_REQMAX) | $(mark le "$B1_REQMAX" 10) |"
-    echo "| B2 against servers writing head and body apart within 1.5× of one write (simulator split; Python) | ${SPLIT_RATIO}×; ${PY_RATIO}× | $(mark le "$(printf '%s\n' "$SPLIT_RATIO" "$PY_RATIO" | sort -g | tail -n 1)" 1.5) |"
-    echo "| IMDS all on one connection | B1 $B1_CONN, B2 $S_CONN / $L_CONN | $(mark le "$(printf '%s\n' "$B1_CONN" "$S_CONN" "$L_CONN" | sort -g | tail -n 1)" 1) |"
-    echo "| no child processes | $B1_CHILDREN | $(mark le "$B1_CHILDREN" 0) |"
+    goal "B1 ≤ 10 ms median" "$(ms "$B1_MED") ms" le "$B1_MED" 10000
+    goal "B2 cold ≤ 100 ms (15 × 50)" "$(ms "$S_MED") ms" le "$S_MED" 100000
+    goal "B2 no-op ≤ 30 ms (15 × 50)" "$(ms "$S_NMED") ms" le "$S_NMED" 30000
+    goal "B2 cost grows linearly (50 × 50 vs 15 × 50: cold per object and no-op per ENI ≤ 1.5×)" "cold ×$GROWTH, no-op ×$NGROWTH" le "$(max "$GROWTH" "$NGROWTH")" 1.5
+    goal "within 3× of B5 (B1; B2 cold; B2 no-op)" "${B1_LRATIO}×; ${S_LRATIO}×; ${S_NLRATIO}×" le "$(max "$B1_LRATIO" "$S_LRATIO" "$S_NLRATIO")" 3
+    goal "≥ 50× faster than baseline (B1; B2 cold)" "${B1_SPEED}×; ${S_SPEED}×" le 50 "$(min "$B1_SPEED" "$S_SPEED")"
+    goal "IMDS ≤ 2 + 8 requests per ENI at attach (B1: ≤ 10)" "$B1_REQ (max $B1_REQMAX)" le "$B1_REQMAX" 10
+    goal "B2 against servers writing head and body apart within 1.5× of one write (simulator split; Python)" "${SPLIT_RATIO}×; ${PY_RATIO}×" le "$(max "$SPLIT_RATIO" "$PY_RATIO")" 1.5
+    goal "IMDS all on one connection" "B1 $B1_CONN, B2 $S_CONN / $L_CONN" le "$(max "$B1_CONN" "$S_CONN" "$L_CONN")" 1
+    goal "no child processes" "$B1_CHILDREN" le "$B1_CHILDREN" 0
     if [[ -n $B3_ROWS ]]; then
         echo "| B3 ≤ 1 + 4 IMDS requests per ENI per poll (3 ENIs: ≤ 13 per poll) | $per_poll per poll | $B3_REQ_OK |"
         echo "| B3 idle CPU ≈ 0 % (≤ 0.5 %) | $cpu_pct % | $B3_CPU_OK |"
