@@ -4,18 +4,11 @@ import ENIRouteSystem
     import Glibc
 #endif
 
-/// Syslog priorities, as journald reads them from `<N>` prefixes.
+/// Syslog priorities (<syslog.h>), as journald reads them from `<N>` prefixes: `error` is `LOG_ERR`,
+/// `warning` `LOG_WARNING`, `notice` `LOG_NOTICE` (one line per change and the summary), `info`
+/// `LOG_INFO`, `debug` `LOG_DEBUG`.
 public enum LogLevel: Int, Sendable, Comparable {
-    /// `<3>`.
-    case error = 3
-    /// `<4>`.
-    case warning = 4
-    /// `<5>`: one line per change and the summary.
-    case notice = 5
-    /// `<6>`.
-    case info = 6
-    /// `<7>`.
-    case debug = 7
+    case error = 3, warning = 4, notice = 5, info = 6, debug = 7
 
     /// Parses `error`, `warning`, `notice`, `info`, `debug`.
     public init?(name: String) {

@@ -42,30 +42,13 @@ public struct HTTPResponse: Equatable, Sendable {
     /// The status code (200, 404, …).
     public var status: Int
     /// The reason phrase.
-    public var reason: String
+    public var reason = ""
     /// Header fields as received, in order.
-    public var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)] = []
     /// The (de-chunked) body.
-    public var body: [UInt8]
+    public var body: [UInt8] = []
     /// Whether the connection may carry another request afterwards.
-    public var keepAlive: Bool
-
-    /// Creates a response.
-    public init(
-        status: Int, reason: String = "", headers: [(name: String, value: String)] = [], body: [UInt8] = [],
-        keepAlive: Bool = true
-    ) {
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.keepAlive = keepAlive
-    }
-
-    /// Creates a response with a text body (fake transports in tests).
-    public init(status: Int, text: String, keepAlive: Bool = true) {
-        self.init(status: status, body: Array(text.utf8), keepAlive: keepAlive)
-    }
+    public var keepAlive = true
 
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
@@ -78,6 +61,14 @@ public struct HTTPResponse: Equatable, Sendable {
     public static func == (lhs: HTTPResponse, rhs: HTTPResponse) -> Bool {
         lhs.status == rhs.status && lhs.reason == rhs.reason && lhs.body == rhs.body && lhs.keepAlive == rhs.keepAlive
             && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+}
+
+extension HTTPResponse {
+    /// Creates a response with a text body (fake transports in tests). The parser uses the memberwise
+    /// initialiser Swift writes for this module.
+    public init(status: Int, text: String = "", keepAlive: Bool = true) {
+        self.init(status: status, body: Array(text.utf8), keepAlive: keepAlive)
     }
 }
 
