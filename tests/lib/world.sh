@@ -33,7 +33,7 @@ WORLD_RP_FILTER=${WORLD_RP_FILTER:-2}
 [[ $WORLD_RP_FILTER =~ ^[012]$ ]] || { echo "world: WORLD_RP_FILTER must be 0, 1 or 2" >&2; exit 2; }
 
 # ---------------------------------------------------------------------------------------------
-# Addressing plan (keep in step with /work/notes/world.md)
+# Addressing plan (the IMDS documents in tests/scenarios/ use the same addresses)
 # ---------------------------------------------------------------------------------------------
 ENI_MAC=(02:00:00:00:01:0a 02:00:00:00:02:0a 02:00:00:00:03:0a)
 RPORT_MAC=(02:00:00:00:01:01 02:00:00:00:02:01 02:00:00:00:03:01)
