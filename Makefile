@@ -94,17 +94,17 @@ bench: deps
 ## on images built like Debian's official EC2 images (cloud-init, netplan, networkd) in a VM that
 ## looks like EC2: first boot, hot attach/detach, netplan/networkd events under a continuous ping,
 ## secondary IPs, reboot, upgrade, purge. VM_IMAGE=debian-13 or debian-12 (default: both, one
-## after the other), or minimal (the hand-made bookworm image of vm/run.sh). `make vm-smoke`: the
+## after the other), or minimal (networkd alone on bookworm, vm/minimal/run.sh). `make vm-smoke`: the
 ## check before a release (debian-13: first boot and one hot attach, a few minutes).
 ## VM_ARCH=arm64: the arm64 package (make deb ARCH=arm64) in an arm64 Debian 13 VM under
-## qemu-system-aarch64 (TCG): boot, hot-plug, watcher, then the namespace scenarios and the kernel
-## and process faults with the arm64 test variant (vm/arm64/run.sh, docs/arm64.md).
+## qemu-system-aarch64 (TCG): the minimal image's steps, then the namespace scenarios and the kernel
+## and process faults with the arm64 test variant (vm/minimal/run.sh arm64, docs/arm64.md).
 VM_IMAGE ?=
 VM_ARCH ?= amd64
 .PHONY: vm-test vm-smoke deb-arm64
 ifeq ($(VM_ARCH),arm64)
 vm-test: deb-arm64 release
-	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim vm/arm64/run.sh
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim VM_ARCH=arm64 vm/test.sh
 else
 vm-test: deb release testing-eniroute
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim ENIROUTE_TESTING=$(TESTING_BIN)/eniroute vm/test.sh $(VM_IMAGE)

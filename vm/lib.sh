@@ -1,19 +1,17 @@
 # shellcheck shell=bash
-# Host side of `make vm-test` (sourced by vm/run.sh): the private network namespace the VM lives
-# in, the IMDS simulator, QEMU, and two channels into QEMU over Unix sockets: QMP (hot-plug) and
-# the guest test agent (a virtio-serial port; protocol in vm/guest/rootfs/usr/local/sbin/
-# eniroute-vm-agent).
+# The host side of every VM test (sourced by vm/minimal/run.sh and vm/ec2/run.sh): the inputs, the
+# private network namespaces the VMs live in, the IMDS simulator, QEMU, and two channels into QEMU
+# over Unix sockets: QMP (hot-plug) and the guest test agent (a virtio-serial port; protocol in
+# vm/guest/usr/local/sbin/eniroute-vm-agent). The PASS/FAIL bookkeeping is vm/report.sh.
 #
-# NETWORK SAFETY: QEMU, its user-mode network (slirp) with the guestfwd helpers, the simulator
-# and the "VPC router" all live in one network namespace this file creates and deletes
-# (vm_ns_create asserts it is not the root namespace before configuring it). The root namespace
-# is never configured. The guest's 169.254.169.254:80 is forwarded by slirp to the simulator on
-# the namespace's own loopback; slirp runs with restrict=on, and the namespace has no route
-# anywhere, so nothing the guest sends can leave it.
+# NETWORK SAFETY: QEMU, its networks, the simulators and the "VPC router" all live in network
+# namespaces this file creates (vm_ns_add asserts each is private before anything configures it)
+# and deletes at exit. The root namespace is never configured, and the namespaces have no route
+# out, so nothing the guests send can leave them.
 
 VM_NS=${VM_NS:-eniroute-vm-$$}
-VM_RUN=${VM_RUN:?}
 VM_PIDS=()
+VM_NAMESPACES=()
 
 vm_log() { printf '   %s\n' "$*"; }
 vm_die() {
@@ -21,60 +19,71 @@ vm_die() {
     exit 1
 }
 
-# --- the namespace ---------------------------------------------------------------------------
+# --- the inputs ------------------------------------------------------------------------------
+
+# vm_inputs ARCH: root, the host's packages (vm/install-deps.sh), and the two inputs every VM test
+# takes from the environment, made absolute: ENIROUTE_DEB (default .build/deb/eniroute_<version>_
+# ARCH.deb, `make deb`) and ENIROUTE_IMDS_SIM (default .build/release/eniroute-imds-sim).
+vm_inputs() {
+    local repo version
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    [ "$(id -u)" = 0 ] || vm_die "needs root (network namespaces and tap devices)"
+    "$repo/vm/install-deps.sh" "$1" || exit 1
+    version=$(sed -n 's/^public let eniRouteVersion = "\(.*\)"$/\1/p' "$repo/Sources/ENIRouteCLI/ENIRoute.swift")
+    : "${ENIROUTE_DEB:=$repo/.build/deb/eniroute_${version}_$1.deb}"
+    : "${ENIROUTE_IMDS_SIM:=$repo/.build/release/eniroute-imds-sim}"
+    [ -f "$ENIROUTE_DEB" ] || vm_die "no package $ENIROUTE_DEB (make deb, or make deb ARCH=arm64)"
+    [ -x "$ENIROUTE_IMDS_SIM" ] || vm_die "no simulator $ENIROUTE_IMDS_SIM (make release)"
+    ENIROUTE_DEB=$(cd "$(dirname "$ENIROUTE_DEB")" && pwd)/$(basename "$ENIROUTE_DEB")
+    ENIROUTE_IMDS_SIM=$(cd "$(dirname "$ENIROUTE_IMDS_SIM")" && pwd)/$(basename "$ENIROUTE_IMDS_SIM")
+}
+
+# vm_image IMAGE: builds (or finds cached) the image with vm/build-image.sh (its log in
+# .build/vm/build-IMAGE.log); IMG is its directory.
+vm_image() {
+    local repo t0=$SECONDS log
+    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    log=$repo/.build/vm/build-$1.log
+    mkdir -p "$repo/.build/vm"
+    IMG=$("$repo/vm/build-image.sh" "$1" "$ENIROUTE_DEB" 2>"$log" | tail -1) ||
+        { tail -20 "$log"; vm_die "image build failed"; }
+    [ -f "$IMG/root.img" ] || vm_die "image build failed"
+    echo "vm-test: $1 image $(basename "$IMG") ($((SECONDS - t0)) s): $(tr '\n' ',' <"$IMG/versions" | sed 's/,$//; s/,/, /g')"
+}
+
+# vm_run_dir DIR: the run's logs go to DIR (emptied; VM_RUN).
+vm_run_dir() {
+    VM_RUN=$1
+    rm -rf "$VM_RUN"
+    mkdir -p "$VM_RUN"
+}
+
+# --- the namespaces --------------------------------------------------------------------------
 
 vm_netns_inode() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }
 
-# vm_ns_create: the namespace, asserted private, with the VPC router's side of the ENI ports.
-#   lo     127.0.0.1 (simulator), 198.51.100.10/32 (a client on another network)
-#   tap1   10.0.2.1/24: ENI 2's subnet (the VM's second NIC at boot)
-#   tap2   10.0.3.1/24: ENI 3's subnet (hot-plugged)
-# Each tap has the VPC's source/destination check: an nftables netdev ingress chain that drops
-# IPv4 packets whose source is not one of that ENI's addresses (sets eni1 and eni2).
-vm_ns_create() {
-    ip netns add "$VM_NS" || vm_die "ip netns add $VM_NS"
+# vm_ns_add NAME: a new network namespace, asserted private: not PID 1's, not this script's, not
+# VM_NS (unless it is VM_NS). PID 1's namespace may be unreadable in a sandbox: then the one this
+# script runs in is the reference (it is PID 1's or a sandbox's own; neither may be configured).
+# Its loopback is up; vm_cleanup deletes it.
+vm_ns_add() {
     local inode
-    inode=$(vm_netns_inode "$VM_NS")
-    # PID 1's namespace may be unreadable in a sandbox: then the one this script runs in is the
-    # reference (it is PID 1's or a sandbox's own; neither may be configured).
+    ip netns add "$1" || vm_die "ip netns add $1"
+    VM_NAMESPACES+=("$1")
+    inode=$(vm_netns_inode "$1")
     if [ -z "$inode" ] || [ "$inode" = "$(stat -L -c %i /proc/1/ns/net 2>/dev/null)" ] ||
-        [ "$inode" = "$(stat -L -c %i /proc/$$/ns/net)" ]; then
-        vm_die "namespace $VM_NS is not private (inode $inode): refusing to configure it"
+        [ "$inode" = "$(stat -L -c %i /proc/$$/ns/net)" ] ||
+        { [ "$1" != "$VM_NS" ] && [ "$inode" = "$(vm_netns_inode "$VM_NS")" ]; }; then
+        vm_die "namespace $1 is not private (inode $inode): refusing to configure it"
     fi
-    ip -n "$VM_NS" link set lo up
-    ip -n "$VM_NS" address add 198.51.100.10/32 dev lo
-    local i
-    for i in 1 2; do
-        ip -n "$VM_NS" tuntap add dev "tap$i" mode tap
-        ip -n "$VM_NS" address add "10.0.$((i + 1)).1/24" dev "tap$i"
-        ip -n "$VM_NS" link set "tap$i" up
-    done
-    ip netns exec "$VM_NS" nft -f - <<'NFT' || vm_die "nftables in $VM_NS"
-table netdev vpc {
-    set eni1 { type ipv4_addr; elements = { 10.0.2.10 } }
-    set eni2 { type ipv4_addr; elements = { 10.0.3.10 } }
-    chain tap1 {
-        type filter hook ingress device "tap1" priority 0;
-        meta protocol ip ip saddr != @eni1 counter drop
-    }
-    chain tap2 {
-        type filter hook ingress device "tap2" priority 0;
-        meta protocol ip ip saddr != @eni2 counter drop
-    }
-}
-NFT
+    ip -n "$1" link set lo up
 }
 
 # vm_in_ns COMMAND...: run in the namespace.
 vm_in_ns() { ip netns exec "$VM_NS" "$@"; }
 
-# vm_ping ADDRESS: 3 pings from the client address 198.51.100.10 (another network) through the
-# router port; a reply only comes back if the guest sends it out of the ENI that owns ADDRESS
-# (its main table's default route leads to the user-mode network) and passes the source check.
-vm_ping() { vm_in_ns ping -n -q -c 3 -i 0.3 -W 2 -I 198.51.100.10 "$1" >/dev/null 2>&1; }
-
 vm_cleanup() {
-    local pid
+    local pid ns
     for pid in "${VM_PIDS[@]}"; do
         kill "$pid" 2>/dev/null
     done
@@ -82,29 +91,38 @@ vm_cleanup() {
         wait "$pid" 2>/dev/null
     done
     VM_PIDS=()
-    ip netns delete "$VM_NS" 2>/dev/null || true
+    for ns in "${VM_NAMESPACES[@]}"; do
+        ip netns delete "$ns" 2>/dev/null || true
+    done
+    VM_NAMESPACES=()
 }
 
 # --- the IMDS simulator ----------------------------------------------------------------------
 
-# vm_sim_start SCENARIO: the simulator on the namespace's 127.0.0.1, a free port (VM_SIM_PORT).
-vm_sim_start() {
-    rm -f "$VM_RUN/sim.ready"
+# vm_sim_launch NAME NAMESPACE SCENARIO LISTEN: a simulator in NAMESPACE listening on LISTEN
+# (ADDRESS:PORT, port 0: a free one), logging to NAME.log; waits until it is ready. SIM_PID is its
+# process, SIM_ADDRESS the ADDRESS:PORT it listens on.
+vm_sim_launch() {
+    local ready=$VM_RUN/$1.ready i
+    rm -f "$ready"
     # Not through a function: $! must be the process itself (ip netns exec execs it).
-    ip netns exec "$VM_NS" "$ENIROUTE_IMDS_SIM" --scenario "$1" --listen 127.0.0.1:0 \
-        --ready-file "$VM_RUN/sim.ready" --verbose >>"$VM_RUN/sim.log" 2>&1 &
-    VM_SIM_PID=$!
-    VM_PIDS+=("$VM_SIM_PID")
-    local i
+    ip netns exec "$2" "$ENIROUTE_IMDS_SIM" --scenario "$3" --listen "$4" \
+        --ready-file "$ready" --verbose >>"$VM_RUN/$1.log" 2>&1 &
+    SIM_PID=$!
+    VM_PIDS+=("$SIM_PID")
     for i in $(seq 300); do
-        [ -s "$VM_RUN/sim.ready" ] && break
-        kill -0 "$VM_SIM_PID" 2>/dev/null || vm_die "the simulator exited: $(tail -5 "$VM_RUN/sim.log")"
+        [ -s "$ready" ] && break
+        kill -0 "$SIM_PID" 2>/dev/null || vm_die "the simulator $1 exited: $(tail -5 "$VM_RUN/$1.log")"
         sleep 0.05
     done
-    [ -s "$VM_RUN/sim.ready" ] || vm_die "the simulator did not get ready"
-    local ready
-    ready=$(cat "$VM_RUN/sim.ready")
-    VM_SIM_PORT=${ready##*:}
+    [ -s "$ready" ] || vm_die "the simulator $1 did not get ready"
+    SIM_ADDRESS=$(cat "$ready")
+}
+
+# vm_sim_start SCENARIO LISTEN: the VM's simulator in VM_NS (log sim.log); VM_SIM_PID, VM_SIM_PORT.
+vm_sim_start() {
+    vm_sim_launch sim "$VM_NS" "$1" "$2"
+    VM_SIM_PID=$SIM_PID VM_SIM_ADDRESS=$SIM_ADDRESS VM_SIM_PORT=${SIM_ADDRESS##*:}
 }
 
 vm_sim_stop() {
@@ -117,40 +135,32 @@ vm_sim_stop() {
 vm_sim() {
     local args=(-sS --fail-with-body -m 10 -X "$1")
     [ $# -lt 3 ] || args+=(--data-binary "$3")
-    vm_in_ns curl "${args[@]}" "http://127.0.0.1:$VM_SIM_PORT$2"
+    vm_in_ns curl "${args[@]}" "http://$VM_SIM_ADDRESS$2"
 }
 
 # --- QEMU ------------------------------------------------------------------------------------
 
-# vm_qemu_start IMAGE_DIR: boots the image with two NICs:
-#   ens3  02:00:00:00:01:0a  user-mode network 169.254.0.0/16 (DHCP gives 169.254.0.10, gateway
-#         169.254.0.1), guestfwd 169.254.169.254:80 -> simulator, guestfwd 169.254.0.7:7 -> echo
-#   ens4  02:00:00:00:02:0a  tap1 (router port, 10.0.2.0/24)
-# TCG only (/dev/kvm here is a hypervisor a stock kernel hangs under). The disk is used with
-# snapshot=on: the cached image is never written; guest writes live until QEMU exits.
-vm_qemu_start() {
-    local img=$1
-    local slirp="user,id=n0,net=169.254.0.0/16,host=169.254.0.1,dhcpstart=169.254.0.10,ipv6=off,restrict=on"
-    slirp+=",guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:$VM_SIM_PORT"
-    slirp+=",guestfwd=tcp:169.254.0.7:7-cmd:cat"
-    ip netns exec "$VM_NS" qemu-system-x86_64 -name eniroute-vm -machine pc,accel=tcg -smp "${VM_SMP:-2}" -m 1024 \
+# vm_qemu_launch QEMU IMAGE_DIR SERIAL_ADDR ARGUMENT...: QEMU (TCG only: /dev/kvm here is a
+# hypervisor a stock kernel hangs under) in VM_NS with the image's kernel, initrd and disk, the
+# agent's port on a virtio-serial controller at PCI address SERIAL_ADDR, the QMP socket and the
+# serial console in VM_RUN; the ARGUMENTs add the machine, -append, the NICs and the disk's device
+# (drive id disk). The disk is used with snapshot=on: the cached image is never written; guest
+# writes live until QEMU exits.
+vm_qemu_launch() {
+    local qemu=$1 img=$2 i
+    shift 2
+    ip netns exec "$VM_NS" "$qemu" -name eniroute-vm -smp "${VM_SMP:-2}" \
         -nodefaults -no-user-config -display none \
         -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
-        -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1" \
         -drive "file=$img/root.img,if=none,id=disk,format=raw,snapshot=on" \
-        -device virtio-blk-pci,drive=disk,addr=0x6 \
-        -netdev "$slirp" -device virtio-net-pci,netdev=n0,mac=02:00:00:00:01:0a,addr=0x3 \
-        -netdev tap,id=n1,ifname=tap1,script=no,downscript=no \
-        -device virtio-net-pci,netdev=n1,mac=02:00:00:00:02:0a,addr=0x4 \
-        -device virtio-serial-pci,addr=0x7 \
+        -device "virtio-serial-pci,addr=$1" \
         -chardev "socket,id=agent,path=$VM_RUN/agent.sock,server=on,wait=off" \
         -device virtserialport,chardev=agent,name=org.eniroute.vmtest \
         -chardev "file,id=con,path=$VM_RUN/console.log" -serial chardev:con \
         -qmp "unix:$VM_RUN/qmp.sock,server=on,wait=off" \
-        >>"$VM_RUN/qemu.log" 2>&1 &
+        "${@:2}" >>"$VM_RUN/qemu.log" 2>&1 &
     VM_QEMU_PID=$!
     VM_PIDS+=("$VM_QEMU_PID")
-    local i
     for i in $(seq 200); do
         [ -S "$VM_RUN/qmp.sock" ] && [ -S "$VM_RUN/agent.sock" ] && break
         kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_die "QEMU exited: $(tail -5 "$VM_RUN/qemu.log")"
@@ -159,6 +169,18 @@ vm_qemu_start() {
     [ -S "$VM_RUN/qmp.sock" ] || vm_die "QEMU made no QMP socket"
     vm_qmp_open
     vm_agent_open
+}
+
+# vm_nic_add N MAC PLACEMENT / vm_nic_del N: hot attach a virtio NIC (id nicN) on tapN of VM_NS,
+# PLACEMENT being the JSON members that say where ("bus":"pci.0","addr":"0x6"); hot detach it.
+vm_nic_add() {
+    vm_qmp "{\"execute\":\"netdev_add\",\"arguments\":{\"type\":\"tap\",\"id\":\"n$1\",\"ifname\":\"tap$1\",\"script\":\"no\",\"downscript\":\"no\"}}" || return 1
+    vm_qmp "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\",\"id\":\"nic$1\",\"netdev\":\"n$1\",\"mac\":\"$2\",$3}}"
+}
+vm_nic_del() {
+    vm_qmp "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"nic$1\"}}" || return 1
+    vm_qmp_wait_event "\"DEVICE_DELETED\".*\"device\": *\"nic$1\"" 60 || return 1
+    vm_qmp "{\"execute\":\"netdev_del\",\"arguments\":{\"id\":\"n$1\"}}"
 }
 
 # vm_channel NAME SOCKET: socat between the Unix socket and two FIFOs; the caller's fds

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Host side of the EC2-like VM test (sourced by vm/ec2/run.sh after vm/lib.sh, whose QMP, agent
-# and cleanup functions it uses): the "VPC" namespace with its router ports, the DHCP server of
+# Host side of the EC2-like VM test (sourced by vm/ec2/run.sh after vm/lib.sh, whose namespace,
+# simulator, QEMU, QMP, agent and cleanup functions it uses): the "VPC" namespace with its router ports, the DHCP server of
 # the primary subnet, the IMDS simulator at 169.254.169.254, QEMU made to look like EC2, and the
 # continuous ping.
 #
@@ -27,14 +27,8 @@ EC2_CLIENT6=2001:db8:ff::10
 
 # ec2_ns_create: the namespace, asserted private, with the router's ports and source checks.
 ec2_ns_create() {
-    ip netns add "$VM_NS" || vm_die "ip netns add $VM_NS"
-    local inode i
-    inode=$(vm_netns_inode "$VM_NS")
-    if [ -z "$inode" ] || [ "$inode" = "$(stat -L -c %i /proc/1/ns/net 2>/dev/null)" ] ||
-        [ "$inode" = "$(stat -L -c %i /proc/$$/ns/net)" ]; then
-        vm_die "namespace $VM_NS is not private (inode $inode): refusing to configure it"
-    fi
-    ip -n "$VM_NS" link set lo up
+    local i
+    vm_ns_add "$VM_NS"
     ip -n "$VM_NS" address add 169.254.169.254/32 dev lo
     ip -n "$VM_NS" address add "$EC2_CLIENT4/32" dev lo
     ip -n "$VM_NS" address add "$EC2_CLIENT6/128" dev lo nodad
@@ -61,21 +55,15 @@ ec2_ns_create() {
 }
 
 # ec2_allow ENI_INDEX ADDRESS... / ec2_disallow: the router's source check accepts ADDRESS from
-# that ENI's port (as when the VPC assigns or unassigns the address).
-ec2_allow() {
-    local i=$1 a
-    shift
+# that ENI's port (as when the VPC assigns or unassigns the address), or no longer.
+ec2_allow() { ec2_source_check add "$@"; }
+ec2_disallow() { ec2_source_check delete "$@"; }
+ec2_source_check() {
+    local verb=$1 i=$2 a family
+    shift 2
     for a in "$@"; do
-        if [[ $a == *:* ]]; then vm_in_ns nft add element netdev vpc "eni${i}_v6" "{ $a }"
-        else vm_in_ns nft add element netdev vpc "eni${i}_v4" "{ $a }"; fi
-    done
-}
-ec2_disallow() {
-    local i=$1 a
-    shift
-    for a in "$@"; do
-        if [[ $a == *:* ]]; then vm_in_ns nft delete element netdev vpc "eni${i}_v6" "{ $a }"
-        else vm_in_ns nft delete element netdev vpc "eni${i}_v4" "{ $a }"; fi
+        if [[ $a == *:* ]]; then family=v6; else family=v4; fi
+        vm_in_ns nft "$verb" element netdev vpc "eni${i}_$family" "{ $a }"
     done
 }
 
@@ -94,29 +82,6 @@ ec2_dhcp_start() {
     VM_PIDS+=($!)
 }
 
-# ec2_sim_start SCENARIO: the simulator on 169.254.169.254:80 in the namespace, as on EC2.
-ec2_sim_start() {
-    rm -f "$VM_RUN/sim.ready"
-    ip netns exec "$VM_NS" "$ENIROUTE_IMDS_SIM" --scenario "$1" --listen 169.254.169.254:80 \
-        --ready-file "$VM_RUN/sim.ready" --verbose >>"$VM_RUN/sim.log" 2>&1 &
-    VM_SIM_PID=$!
-    VM_PIDS+=("$VM_SIM_PID")
-    local i
-    for i in $(seq 300); do
-        [ -s "$VM_RUN/sim.ready" ] && break
-        kill -0 "$VM_SIM_PID" 2>/dev/null || vm_die "the simulator exited: $(tail -5 "$VM_RUN/sim.log")"
-        sleep 0.05
-    done
-    [ -s "$VM_RUN/sim.ready" ] || vm_die "the simulator did not get ready"
-}
-
-# vm_sim METHOD PATH [BODY]: a control request to the simulator (replaces vm/lib.sh's).
-vm_sim() {
-    local args=(-sS --fail-with-body -m 10 -X "$1")
-    [ $# -lt 3 ] || args+=(--data-binary "$3")
-    vm_in_ns curl "${args[@]}" "http://169.254.169.254$2"
-}
-
 # ec2_qemu_start IMAGE_DIR: boots the image with the three ENIs of the first boot. DMI says
 # Amazon EC2 (system vendor, a product UUID and serial starting with "ec2"), which is what
 # cloud-init's ds-identify and Ec2 datasource look at: no datasource_list is forced.
@@ -126,42 +91,15 @@ ec2_qemu_start() {
         nics+=(-netdev "tap,id=n$i,ifname=tap$i,script=no,downscript=no"
             -device "virtio-net-pci,netdev=n$i,mac=02:00:00:00:0$((i + 1)):0a,addr=0x$((i + 3)),id=nic$i")
     done
-    ip netns exec "$VM_NS" qemu-system-x86_64 -name eniroute-vm -machine pc,accel=tcg -smp "${VM_SMP:-2}" -m 1536 \
-        -nodefaults -no-user-config -display none \
+    vm_qemu_launch qemu-system-x86_64 "$img" 0x11 -machine pc,accel=tcg -m 1536 \
         -smbios "type=1,manufacturer=Amazon EC2,product=c5.xlarge,serial=ec2d9f0a-1b2c-3d4e-5f60-718293a4b5c6,uuid=ec2d9f0a-1b2c-3d4e-5f60-718293a4b5c6" \
-        -kernel "$img/vmlinuz" -initrd "$img/initrd.img" \
         -append "root=/dev/vda rw console=ttyS0 panic=-1" \
-        -drive "file=$img/root.img,if=none,id=disk,format=raw,snapshot=on" \
-        -device virtio-blk-pci,drive=disk,addr=0x10 \
-        "${nics[@]}" \
-        -device virtio-serial-pci,addr=0x11 \
-        -chardev "socket,id=agent,path=$VM_RUN/agent.sock,server=on,wait=off" \
-        -device virtserialport,chardev=agent,name=org.eniroute.vmtest \
-        -chardev "file,id=con,path=$VM_RUN/console.log" -serial chardev:con \
-        -qmp "unix:$VM_RUN/qmp.sock,server=on,wait=off" \
-        >>"$VM_RUN/qemu.log" 2>&1 &
-    VM_QEMU_PID=$!
-    VM_PIDS+=("$VM_QEMU_PID")
-    for i in $(seq 200); do
-        [ -S "$VM_RUN/qmp.sock" ] && [ -S "$VM_RUN/agent.sock" ] && break
-        kill -0 "$VM_QEMU_PID" 2>/dev/null || vm_die "QEMU exited: $(tail -5 "$VM_RUN/qemu.log")"
-        sleep 0.05
-    done
-    [ -S "$VM_RUN/qmp.sock" ] || vm_die "QEMU made no QMP socket"
-    vm_qmp_open
-    vm_agent_open
+        -device virtio-blk-pci,drive=disk,addr=0x10 "${nics[@]}"
 }
 
 # ec2_nic_add N / ec2_nic_del N: hot attach / detach the NIC on tapN (slot 3+N, MAC 02:..:0N+1:0a).
-ec2_nic_add() {
-    vm_qmp "{\"execute\":\"netdev_add\",\"arguments\":{\"type\":\"tap\",\"id\":\"n$1\",\"ifname\":\"tap$1\",\"script\":\"no\",\"downscript\":\"no\"}}" || return 1
-    vm_qmp "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\",\"id\":\"nic$1\",\"netdev\":\"n$1\",\"mac\":\"02:00:00:00:0$(($1 + 1)):0a\",\"bus\":\"pci.0\",\"addr\":\"0x$(($1 + 3))\"}}"
-}
-ec2_nic_del() {
-    vm_qmp "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"nic$1\"}}" || return 1
-    vm_qmp_wait_event "\"DEVICE_DELETED\".*\"device\": *\"nic$1\"" 60 || return 1
-    vm_qmp "{\"execute\":\"netdev_del\",\"arguments\":{\"id\":\"n$1\"}}"
-}
+ec2_nic_add() { vm_nic_add "$1" "02:00:00:00:0$(($1 + 1)):0a" "\"bus\":\"pci.0\",\"addr\":\"0x$(($1 + 3))\""; }
+ec2_nic_del() { vm_nic_del "$1"; }
 
 # --- the continuous ping ---------------------------------------------------------------------
 

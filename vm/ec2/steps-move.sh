@@ -86,22 +86,6 @@ step_secondary_ip_move() {
     step_end "10.0.3.11 reachable through ENI 5 ${t_move:-?} s after IMDS moved it (limit: watcher poll + 1 s = $deadline s), gone from ENI 3"
 }
 
-# standby_ns_create: the standby instance's network namespace, asserted private (not the root
-# namespace, not this script's, not the VM test's), linked only to the VM test's namespace.
-standby_ns_create() {
-    STANDBY_NS=$VM_NS-standby
-    ip netns add "$STANDBY_NS" || { expect_fail "ip netns add $STANDBY_NS"; return 1; }
-    local inode
-    inode=$(vm_netns_inode "$STANDBY_NS")
-    if [ -z "$inode" ] || [ "$inode" = "$(stat -L -c %i /proc/1/ns/net 2>/dev/null)" ] ||
-        [ "$inode" = "$(stat -L -c %i /proc/$$/ns/net)" ] || [ "$inode" = "$(vm_netns_inode "$VM_NS")" ]; then
-        vm_die "namespace $STANDBY_NS is not private (inode $inode): refusing to configure it"
-    fi
-    ip -n "$STANDBY_NS" link set lo up
-    ip -n "$STANDBY_NS" address add 169.254.169.254/32 dev lo
-}
-standby_ns_delete() { [ -z "${STANDBY_NS:-}" ] || ip netns delete "$STANDBY_NS" 2>/dev/null || true; }
-
 # standby_port ROUTER_PORT ENI_LINK MAC GATEWAY/LEN SOURCE_SET: a veth from the router (in the
 # VM test's namespace) to the standby, the standby's end carrying the ENI's MAC, with the
 # router's source check on it.
@@ -123,7 +107,9 @@ standby_port() {
 step_eni_moved() {
     step_begin "$1 ENI 4 moved to another instance (seed 003): a standby namespace runs eniroute apply"
     local scen t0 t_apply rc bad left rules
-    standby_ns_create || { step_end; return; }
+    STANDBY_NS=$VM_NS-standby
+    vm_ns_add "$STANDBY_NS"
+    ip -n "$STANDBY_NS" address add 169.254.169.254/32 dev lo
     vm_in_ns nft add set netdev vpc standby_v4 '{ type ipv4_addr; }'
     vm_in_ns nft add element netdev vpc standby_v4 '{ 10.0.6.10 }'
     # ENI 4's subnet now ends at the standby: the router's port for it moves from tap3 to sb1.
@@ -140,13 +126,7 @@ step_eni_moved() {
   "$MAC6": {"device-number": "0", "interface-id": "eni-0bbbbbbbbbbbbbb06", "mac": "$MAC6", "local-ipv4s": ["10.0.6.10"], "subnet-ipv4-cidr-block": "10.0.6.0/24"},
   "$MAC4": {"device-number": "1", "interface-id": "eni-0aaaaaaaaaaaaaa04", "mac": "$MAC4", "local-ipv4s": ["10.0.4.10"], "subnet-ipv4-cidr-block": "10.0.4.0/24"}}}
 JSON
-    rm -f "$VM_RUN/standby-sim.ready"
-    ip netns exec "$STANDBY_NS" "$ENIROUTE_IMDS_SIM" --scenario "$scen" --listen 169.254.169.254:80 \
-        --ready-file "$VM_RUN/standby-sim.ready" --verbose >>"$VM_RUN/standby-sim.log" 2>&1 &
-    VM_PIDS+=($!)
-    local i
-    for i in $(seq 200); do [ -s "$VM_RUN/standby-sim.ready" ] && break; sleep 0.05; done
-    [ -s "$VM_RUN/standby-sim.ready" ] || expect_fail "the standby's simulator did not get ready: $(tail -3 "$VM_RUN/standby-sim.log")"
+    vm_sim_launch standby-sim "$STANDBY_NS" "$scen" 169.254.169.254:80
     [ -n "$(unreachable 10.0.4.10)" ] || expect_fail "10.0.4.10 answered before the standby configured it"
     : >"$VM_RUN/standby.conf"
     t0=$(now_s)

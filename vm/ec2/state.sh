@@ -1,40 +1,5 @@
 # shellcheck shell=bash
-# PASS/FAIL bookkeeping of the VM steps (sourced by vm/ec2/run.sh).
-PASSED=0 FAILED=0
-STEP_ERRORS=()
-# expect_fail DESCRIPTION: records a failed expectation of the current step (the caller tests).
-expect_fail() { STEP_ERRORS+=("$*"); }
-# check DESCRIPTION COMMAND...: COMMAND must succeed.
-check() {
-    local what=$1
-    shift
-    "$@" || expect_fail "$what"
-}
-step_begin() {
-    STEP_NAME=$1
-    STEP_ERRORS=()
-    STEP_START=$SECONDS
-}
-# step_end [FIGURES]: the PASS/FAIL line of the step, with its figures.
-step_end() {
-    local t=$((SECONDS - STEP_START)) figures=${1:+: $1}
-    if [ ${#STEP_ERRORS[@]} -eq 0 ]; then
-        PASSED=$((PASSED + 1))
-        printf 'vm-test: PASS %s %s (%d s)%s\n' "$VM_IMAGE" "$STEP_NAME" "$t" "$figures"
-    else
-        FAILED=$((FAILED + 1))
-        printf 'vm-test: FAIL %s %s (%d s)%s\n' "$VM_IMAGE" "$STEP_NAME" "$t" "$figures"
-        local e
-        for e in "${STEP_ERRORS[@]}"; do
-            printf '%s\n' "$e" | sed '1s/^/     - /; 2,$s/^/       | /'
-        done
-    fi
-}
-
-# g SCRIPT: runs SCRIPT in the guest and prints its output (empty on failure).
-g() { vm_agent "$1" "${2:-120}" && printf '%s\n' "$VM_OUT"; }
-# prop UNIT PROPERTY: a systemd property of a unit in the guest.
-prop() { vm_agent "systemctl show -P $2 '$1'" && printf '%s' "$VM_OUT"; }
+# The guest state the EC2-like VM steps compare (sourced by vm/ec2/run.sh after vm/report.sh).
 
 # The guest's routing state: rules, routes of every table but local, addresses (no lifetimes),
 # MTUs and interface groups, sorted.
