@@ -28,6 +28,8 @@ public struct Invocation: Equatable, Sendable {
     public var interfaces: [String] = []
     /// `--mac` for remove.
     public var mac: MACAddress?
+    /// `--all` for remove: every object eniroute owns.
+    public var all = false
     /// `--json`.
     public var json = false
     /// `--imds-endpoint`, overriding the config file and the environment.
@@ -106,6 +108,7 @@ public enum Arguments {
         switch name {
         case "--json": inv.json = true
         case "--once": inv.once = true
+        case "--all": inv.all = true
         case "--config": inv.configPath = try value()
         case "--mac":
             let v = try value()
@@ -144,16 +147,15 @@ public enum Arguments {
         case .apply, .plan:
             inv.interfaces = positional
         case .remove:
-            if inv.mac != nil {
-                guard positional.isEmpty else { throw UsageError("remove takes an interface or --mac, not both") }
-            } else {
-                guard positional.count == 1 else { throw UsageError("remove takes exactly one interface (or --mac MAC)") }
-                inv.interfaces = positional
+            let targets = positional.count + (inv.mac == nil ? 0 : 1) + (inv.all ? 1 : 0)
+            guard targets == 1 else {
+                throw UsageError("remove takes exactly one of: an interface, --mac MAC, --all")
             }
+            inv.interfaces = positional
         case .status, .watch, .networkdKeep, .version, .help:
             guard positional.isEmpty else { throw UsageError("\(inv.command.rawValue) takes no arguments") }
         }
-        if inv.mac != nil && inv.command != .remove { throw UsageError("--mac is only for remove") }
+        if (inv.mac != nil || inv.all) && inv.command != .remove { throw UsageError("--mac and --all are only for remove") }
         if inv.json && ![.plan, .status].contains(inv.command) { throw UsageError("--json is only for plan and status") }
         if (inv.interval != nil || inv.once) && inv.command != .watch {
             throw UsageError("--interval and --once are only for watch")
@@ -172,6 +174,7 @@ public enum Arguments {
           apply [IFACE...]         configure all ENIs, or only the named interfaces
           plan [IFACE...] [--json] show what apply would change; changes nothing
           remove IFACE|--mac MAC   remove eniroute's objects of one ENI (also when it is gone)
+          remove --all             remove every object eniroute made (the package's removal does)
           status [--json]          show eniroute's rules, routes and addresses in the kernel
           watch [--interval SECONDS] [--once]
                                    follow IMDS and the kernel: configure hot-attached ENIs, follow

@@ -5,8 +5,9 @@ import ENIRouteSystem
     import Glibc
 #endif
 
-/// `eniroute remove IFACE|--mac MAC`: removes eniroute's own objects of one ENI, also when its
-/// interface is already gone (udev `remove`). Needs no IMDS: ownership is read from the kernel.
+/// `eniroute remove IFACE|--mac MAC|--all`: removes eniroute's own objects of one ENI, also when
+/// its interface is already gone (udev `remove`), or of all (the package's removal). Needs no
+/// IMDS: ownership is read from the kernel.
 enum RemoveCommand {
     static func run(_ ctx: CommandContext) -> ExitStatus {
         let lock: RunLock?
@@ -30,18 +31,7 @@ enum RemoveCommand {
             log.error("cannot read the kernel's state: \(error)")
             return .failure
         }
-        let link: Link?
-        let what: String
-        if let mac = ctx.invocation.mac {
-            link = observed.links.first(where: { $0.mac == mac })
-            what = link?.name ?? mac.description
-        } else {
-            let name = ctx.invocation.interfaces[0]
-            link = observed.links.first(where: { $0.name == name })
-            what = name
-        }
-        if link == nil { log.info("\(what) is gone; removing what its departure left behind") }
-        let plan = Planner.removal(link: link, observed: observed, configuration: ctx.configuration)
+        let (plan, what) = removal(ctx, observed: observed)
         for w in plan.warnings { log.warning(w) }
         var failed = 0
         for (change, result) in zip(plan.changes, plan.isEmpty ? [] : kernel.apply(plan.changes)) {
@@ -67,5 +57,23 @@ enum RemoveCommand {
     static func isAlreadyGone(_ failure: ChangeFailure) -> Bool {
         guard let errno = failure.errno else { return false }
         return [.noSuchFileOrDirectory, .noSuchProcess, .noSuchDevice, .addressNotAvailable].contains(errno)
+    }
+
+    /// What `remove` removes, and how its summary line names it.
+    private static func removal(_ ctx: CommandContext, observed: ObservedState) -> (Plan, String) {
+        let c = ctx.configuration
+        if ctx.invocation.all { return (Planner.removalOfEverything(observed: observed, configuration: c), "--all") }
+        let link: Link?
+        let what: String
+        if let mac = ctx.invocation.mac {
+            link = observed.links.first(where: { $0.mac == mac })
+            what = link?.name ?? mac.description
+        } else {
+            let name = ctx.invocation.interfaces[0]
+            link = observed.links.first(where: { $0.name == name })
+            what = name
+        }
+        if link == nil { ctx.logger.info("\(what) is gone; removing what its departure left behind") }
+        return (Planner.removal(link: link, observed: observed, configuration: c), what)
     }
 }

@@ -1,10 +1,9 @@
-/// `eniroute remove`: eniroute's own objects of one interface and of orphaned tables. Needs no IMDS.
+/// `eniroute remove`: eniroute's own objects of one interface and of orphaned tables, or of
+/// everything (`--all`). Needs no IMDS.
 extension Planner {
     /// Plans `remove`: eniroute's own objects of one interface (present or gone), and of every table
     /// left orphaned (its rules still there, its interface gone). Needs no IMDS.
     public static func removal(link: Link?, observed: ObservedState, configuration c: Configuration) -> Plan {
-        var changes: [Change] = []
-        var warnings: [String] = []
         var tables: Set<UInt32> = []
         if let link {
             for r in observed.routes where r.isOwned && r.table >= 256 && r.outputInterface == link.index {
@@ -15,6 +14,39 @@ extension Planner {
             for r in observed.rules where r.isOwned && r.table >= 256 && r.suppressInterfaceGroup == nil {
                 if let f = r.from, f.isHost, onLink.contains(f.address) { tables.insert(r.table) }
             }
+        }
+        tables.formUnion(orphanedTables(observed: observed))
+        let (changes, warnings) = removalChanges(links: link.map { [$0] } ?? [], tables: tables, observed: observed, c)
+        let enis =
+            link.map { l in
+                [
+                    ENIPlan(
+                        mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name,
+                        table: tables.filter { $0 >= 256 }.min(), isPrimary: false, state: .removed)
+                ]
+            } ?? []
+        return Plan(changes: order(changes), enis: enis, warnings: warnings, names: interfaceNames(observed))
+    }
+
+    /// Plans `remove --all`: every object eniroute owns, of every interface and every table of
+    /// its (rules, routes, addresses, the interface group), as when the package is removed.
+    /// Foreign objects stay, also inside eniroute's tables. Needs no IMDS.
+    public static func removalOfEverything(observed: ObservedState, configuration c: Configuration) -> Plan {
+        var tables = Set(observed.rules.filter(\.isOwned).map(\.table))
+        tables.formUnion(observed.routes.filter(\.isOwned).map(\.table))
+        let (changes, warnings) = removalChanges(links: observed.links, tables: tables, observed: observed, c)
+        return Plan(changes: order(changes), enis: [], warnings: warnings, names: interfaceNames(observed))
+    }
+
+    /// The changes that remove eniroute's addresses and interface group of `links`, and its routes
+    /// and rules of `tables` (only those from 256 up: eniroute never has the kernel's); the shared
+    /// suppress rules too when no rule of another table is left.
+    private static func removalChanges(
+        links: [Link], tables all: Set<UInt32>, observed: ObservedState, _ c: Configuration
+    ) -> (changes: [Change], warnings: [String]) {
+        var changes: [Change] = []
+        var warnings: [String] = []
+        for link in links {
             for a in observed.addresses where a.isOwned && a.interfaceIndex == link.index {
                 if let keep = deletionWouldTakeForeignAddresses(a, observed: observed) {
                     warnings.append(keep)
@@ -24,8 +56,7 @@ extension Planner {
             }
             if link.group == c.interfaceGroup { changes.append(.linkSetGroup(link, group: 0)) }
         }
-        tables.formUnion(orphanedTables(observed: observed))
-        tables = tables.filter { $0 >= 256 }
+        let tables = all.filter { $0 >= 256 }
         for r in observed.routes where r.isOwned && tables.contains(r.table) { changes.append(.routeDelete(r)) }
         let ownedRules = observed.rules.filter(\.isOwned)
         for r in ownedRules where r.suppressInterfaceGroup == nil && tables.contains(r.table) { changes.append(.ruleDelete(r)) }
@@ -34,15 +65,7 @@ extension Planner {
         if remaining.isEmpty {
             for r in ownedRules where r.suppressInterfaceGroup != nil { changes.append(.ruleDelete(r)) }
         }
-        let enis =
-            link.map { l in
-                [
-                    ENIPlan(
-                        mac: l.mac ?? MACAddress(octets: [0, 0, 0, 0, 0, 0])!, interfaceName: l.name, table: tables.min(),
-                        isPrimary: false, state: .removed)
-                ]
-            } ?? []
-        return Plan(changes: order(changes), enis: enis, warnings: warnings, names: interfaceNames(observed))
+        return (changes, warnings)
     }
 
     /// Why one of eniroute's IPv4 addresses must stay: it is the kernel's primary address of its

@@ -16,9 +16,12 @@ struct ArgumentTests {
         #expect(inv.logLevel == .debug)
     }
 
-    @Test func removeTakesOneInterfaceOrMac() throws {
+    @Test func removeTakesOneInterfaceOrMacOrAll() throws {
         #expect(try Arguments.parse(["remove", "eth1"]).interfaces == ["eth1"])
         #expect(try Arguments.parse(["remove", "--mac", "02:00:00:00:02:0A"]).mac == mac1)
+        #expect(try Arguments.parse(["remove", "--all"]).all)
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove", "--all", "eth1"]) }
+        #expect(throws: UsageError.self) { try Arguments.parse(["remove", "--all", "--mac", "02:00:00:00:02:0a"]) }
         #expect(throws: UsageError.self) { try Arguments.parse(["remove"]) }
         #expect(throws: UsageError.self) { try Arguments.parse(["remove", "eth1", "eth2"]) }
         #expect(throws: UsageError.self) { try Arguments.parse(["remove", "eth1", "--mac", "02:00:00:00:02:0a"]) }
@@ -29,7 +32,7 @@ struct ArgumentTests {
         for args in [
             ["frobnicate"], ["apply", "--bogus"], ["apply", "--imds-endpoint"], ["apply", "--imds-endpoint", "https://x"],
             ["status", "eth0"], ["apply", "--json"], ["apply", "--log-level", "loud"], ["apply", "--imds-deadline", "0"],
-            ["apply", "--mac", "02:00:00:00:02:0a"],
+            ["apply", "--mac", "02:00:00:00:02:0a"], ["apply", "--all"], ["watch", "--all"],
         ] {
             #expect(throws: UsageError.self, "\(args)") { try Arguments.parse(args) }
         }
@@ -217,6 +220,19 @@ struct CommandTests {
         #expect(s.rules.contains { $0.table == 10000 })
         #expect(s.rules.contains { $0.suppressInterfaceGroup == 10000 })
         #expect(s.links.first { $0.name == "eth1" }?.group == 0)
+    }
+
+    @Test func removeAllLeavesNothingOfEniroutes() {
+        let h = Harness()
+        #expect(h.run("apply") == .success)
+        #expect(h.kernel.state.rules.contains { $0.isOwned })
+        #expect(h.run("remove", "--all") == .success)
+        let s = h.kernel.state
+        #expect(!s.rules.contains { $0.isOwned } && !s.routes.contains { $0.isOwned })
+        #expect(!s.addresses.contains { $0.isOwned } && s.links.allSatisfy { $0.group == 0 })
+        #expect(h.log.lines.last?.hasPrefix("remove --all: ") == true && h.log.lines.last?.hasSuffix(" changes") == true)
+        #expect(h.run("remove", "--all") == .success)
+        #expect(h.log.lines.last == "remove --all: nothing to remove")
     }
 
     @Test func removeAfterTheInterfaceIsGone() {

@@ -75,4 +75,27 @@ struct RemovalTests {
         let p = Planner.removal(link: link, observed: ObservedState(links: [link]), configuration: Configuration())
         #expect(p.isEmpty)
     }
+
+    /// `remove --all` (the package's removal): nothing of eniroute's is left, on links that are
+    /// there and of a table whose link is gone, and what others made stays, also in its tables.
+    @Test func everythingGoesButForeignObjects() throws {
+        var observed = World.linkGone(4, from: try World.afterApply())
+        let foreignRule = RoutingPolicyRule(family: .inet, priority: 9, from: prefix("10.0.1.20"), table: 10001, proto: 0)
+        let foreignRoute = Route(destination: prefix("192.0.2.0/24"), table: 10001, outputInterface: 3, proto: 4)
+        let dhcp = InterfaceAddress(prefix: IPPrefix(address: ip("10.0.1.99"), length: 24), interfaceIndex: 3, proto: 0)
+        observed.rules.append(foreignRule)
+        observed.routes.append(foreignRoute)
+        observed.addresses.append(dhcp)
+        let p = Planner.removalOfEverything(observed: observed, configuration: Configuration())
+        #expect(p.changes.map(\.phase) == p.changes.map(\.phase).sorted())
+        #expect(p.enis.isEmpty && p.warnings.isEmpty)
+        let kernel = InMemoryKernel(observed)
+        try kernel.applyAll(p.changes)
+        let s = kernel.state
+        #expect(!s.rules.contains { $0.isOwned } && !s.routes.contains { $0.isOwned })
+        #expect(!s.addresses.contains { $0.isOwned })
+        #expect(s.links.allSatisfy { $0.group == 0 })
+        #expect(s.rules.contains(foreignRule) && s.routes.contains(foreignRoute) && s.addresses.contains(dhcp))
+        #expect(Planner.removalOfEverything(observed: s, configuration: Configuration()).isEmpty)
+    }
 }

@@ -50,6 +50,17 @@ check_same_file "foreign objects unchanged by remove" "$WORLD_TMP/foreign.before
 check "table 10001 has no eniroute routes" table_has_no_eniroute_routes 10001
 check "eniroute's rule for 10.0.2.10 is gone" no_rule_matches 4 "from 10\.0\.2\.10 lookup 10001"
 check "client -> 10.0.1.10" can_ping client 10.0.1.10
+
+section "eniroute apply, then eniroute remove --all (the package's removal)"
+check_eniroute "apply exits 0" apply
+check_eniroute "eniroute remove --all exits 0" remove --all
+foreign "$WORLD_TMP/foreign.remove-all"
+check_same_file "foreign objects unchanged by remove --all" "$WORLD_TMP/foreign.before" "$WORLD_TMP/foreign.remove-all"
+check "no IPv4 rule of eniroute's left" no_rule_matches 4 "$PROTO_RE"
+check "no IPv6 rule of eniroute's left" no_rule_matches 6 "$PROTO_RE"
+for t in 10000 10001; do check "table $t has no eniroute routes" table_has_no_eniroute_routes "$t"; done
+check_eq "no address of eniroute's left" 0 "$(ip -n "$INST" -o address show | grep -cE "$PROTO_RE" || true)"
+check "client -> 10.0.1.10 (main table alone)" can_ping client 10.0.1.10
 world_destroy
 
 # An address eniroute added can be the interface's primary one (no DHCP on eth1); an address the

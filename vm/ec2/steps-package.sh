@@ -50,8 +50,13 @@ step_upgrade() {
 }
 
 step_purge() {
-    step_begin "$1 apt purge eniroute: every eniroute object and file gone, the primary still works"
+    step_begin "$1 apt purge eniroute: every eniroute object and file gone (also of an ENI no unit held), the primary still works"
     local files left objects
+    # An ENI whose objects no running unit holds (its unit failed, or was stopped, while the watcher
+    # configured it): stopping eniroute@ens5 removes them, and the watcher puts them back.
+    vm_agent "systemctl stop eniroute@ens5.service" 120 || expect_fail "systemctl stop eniroute@ens5: $VM_OUT"
+    vm_guest_wait "! systemctl is-active -q eniroute@ens5.service && ip -4 rule show | grep -qE 'from 10\.0\.3\.10 lookup 10002 proto eniroute'" 60 >/dev/null ||
+        expect_fail "the watcher did not restore ens5's rule after its unit stopped: $(g 'systemctl status --no-pager eniroute@ens5.service; ip -4 rule')"
     vm_agent "dpkg -L eniroute | while read -r f; do [ -d \"\$f\" ] || echo \"\$f\"; done"
     files=$VM_OUT
     vm_agent "set -o pipefail; apt-get purge -y eniroute 2>&1 | tail -n 3" 300 || expect_fail "apt purge: $VM_OUT"
@@ -60,5 +65,5 @@ step_purge() {
     objects=$(g "{ ip -4 rule; ip -6 rule; ip -4 route show table all; ip -6 route show table all; ip address; } | grep -E 'proto (238|eniroute)' || true")
     [ -z "$objects" ] || expect_fail "eniroute objects left: $objects"
     [ -z "$(unreachable 10.0.1.10)" ] || expect_fail "the primary address 10.0.1.10 is not reachable after the purge"
-    step_end "$(grep -c . <<<"$files") package files removed, no proto 238 rule, route or address left"
+    step_end "$(grep -c . <<<"$files") package files removed, no proto 238 rule, route or address left (ens5's, held by no unit, too)"
 }
