@@ -98,13 +98,14 @@ bench: deps
 ## check before a release (debian-13: first boot and one hot attach, a few minutes).
 ## VM_ARCH=arm64: the arm64 package (make deb ARCH=arm64) in an arm64 Debian 13 VM under
 ## qemu-system-aarch64 (TCG): the minimal image's steps, then the namespace scenarios and the kernel
-## and process faults with the arm64 test variant (vm/minimal/run.sh arm64, docs/arm64.md).
+## and process faults with the arm64 test variant (vm/minimal/run.sh arm64, docs/arm64.md); with
+## VM_IMAGE=debian-12 on bookworm arm64.
 VM_IMAGE ?=
 VM_ARCH ?= amd64
 .PHONY: vm-test vm-smoke deb-arm64
 ifeq ($(VM_ARCH),arm64)
 vm-test: deb-arm64 release
-	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim VM_ARCH=arm64 vm/test.sh
+	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim VM_ARCH=arm64 vm/test.sh $(VM_IMAGE)
 else
 vm-test: deb release testing-eniroute
 	ENIROUTE_IMDS_SIM=$(RELEASE_BIN)/eniroute-imds-sim ENIROUTE_TESTING=$(TESTING_BIN)/eniroute vm/test.sh $(VM_IMAGE)

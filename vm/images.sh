@@ -16,6 +16,7 @@
 #   minimal-arm64          the same on trixie arm64, with what the namespace scenarios and the
 #                          fault matrix need in the guest (nftables, ping, socat, curl, jq); its
 #                          maintainer scripts run through qemu-user-static (vm/install-deps.sh).
+#   minimal-arm64-12       the same on bookworm arm64 (the oldest release the package supports).
 
 # image_config NAME: sets IMAGE_SUITE, IMAGE_ARCH, IMAGE_PACKAGES, IMAGE_KIND (ec2 or minimal),
 # IMAGE_CONSOLE (the serial console's tty) and IMAGE_SIZE; fails for an unknown NAME.
@@ -36,12 +37,13 @@ image_config() {
         IMAGE_SUITE=bookworm IMAGE_KIND=minimal IMAGE_SIZE=2G
         IMAGE_PACKAGES=linux-image-amd64,$minimal
         ;;
-    minimal-arm64)
+    minimal-arm64 | minimal-arm64-12)
         IMAGE_SUITE=trixie IMAGE_ARCH=arm64 IMAGE_KIND=minimal IMAGE_CONSOLE=ttyAMA0 IMAGE_SIZE=2G
+        [ "$1" = minimal-arm64 ] || IMAGE_SUITE=bookworm
         IMAGE_PACKAGES=linux-image-arm64,$minimal,nftables,iputils-ping,socat,curl,jq
         ;;
     *)
-        echo "unknown VM image '$1' (debian-13, debian-12, minimal, minimal-arm64)" >&2
+        echo "unknown VM image '$1' (debian-13, debian-12, minimal, minimal-arm64, minimal-arm64-12)" >&2
         return 1
         ;;
     esac

@@ -4,12 +4,13 @@
 #   vm/test.sh debian-13|debian-12 [smoke]
 #   vm/test.sh minimal         the minimal bookworm image (vm/minimal/run.sh: networkd without
 #                              netplan or cloud-init; its IMDS-down boot step)
-# VM_ARCH=arm64 runs the minimal test on arm64 (vm/minimal/run.sh arm64) with the suites inside.
+# VM_ARCH=arm64 runs the minimal test on arm64 (vm/minimal/run.sh arm64) with the suites inside,
+# on Debian 13, or on Debian 12 with `vm/test.sh debian-12`.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case ${VM_ARCH:-amd64} in
 amd64) ;;
-arm64) exec "$here/minimal/run.sh" arm64 ;;
+arm64) exec "$here/minimal/run.sh" arm64 "${1:-debian-13}" ;;
 *)
     echo "vm-test: no VM test for VM_ARCH=$VM_ARCH" >&2
     exit 2

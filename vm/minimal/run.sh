@@ -4,10 +4,10 @@
 # cloud-init): the .deb installed into the image, udev, systemd, NIC hot-plug, a networkd
 # restart, reboots, a boot without IMDS (the one step the EC2-like images of vm/ec2 do not have).
 #
-#   vm/minimal/run.sh [amd64|arm64]
+#   vm/minimal/run.sh [amd64|arm64 [debian-13|debian-12]]
 #
 # amd64: bookworm on the pc machine. arm64: the arm64 package (make deb ARCH=arm64) on trixie
-# arm64 under qemu-system-aarch64 (virt machine, Neoverse N1 = Graviton2's core), the same steps,
+# (or bookworm) arm64 under qemu-system-aarch64 (virt machine, Neoverse N1 = Graviton2's core), the same steps,
 # then the namespace scenarios and the kernel and process faults inside the VM with the arm64
 # test variant (vm/arm64/steps.sh, docs/arm64.md).
 # Prints one `vm-test: PASS|FAIL <label> <step> (<s>)` line per step and `vm-test: <label>: N
@@ -20,7 +20,14 @@ repo=$(cd "$here/../.." && pwd)
 VM_ARCH=${1:-amd64}
 case $VM_ARCH in
 amd64) image=minimal VM_LABEL=minimal SLOW=1 ;;
-arm64) image=minimal-arm64 VM_LABEL=arm64 SLOW=2 ;;
+arm64)
+    case ${2:-debian-13} in
+    debian-13) image=minimal-arm64 VM_LABEL=arm64 ;;
+    debian-12) image=minimal-arm64-12 VM_LABEL=arm64-debian-12 ;;
+    *) echo "vm-test: no arm64 VM test for '$2' (debian-13, debian-12)" >&2 && exit 2 ;;
+    esac
+    SLOW=2
+    ;;
 *) echo "vm-test: no minimal VM test for $VM_ARCH" >&2 && exit 2 ;;
 esac
 # shellcheck source=vm/lib.sh
