@@ -80,8 +80,25 @@ fault_state() {
 # fault_reference NAME: saves the current state as reference NAME.
 fault_reference() { fault_state >"$WORLD_TMP/ref.$1"; }
 
-# fault_main_reference: the main tables and the primary default route at the start.
-fault_main_reference() { snapshot_main "$WORLD_TMP/main.ref"; }
+# fault_main_reference: the main tables and the primary default route at the start, once the
+# kernel has settled them: it adds a link's fe80::/64 route when the link's carrier comes up,
+# asynchronously (on an emulated arm64 Debian 12 kernel, seconds after `ip link set up` returned
+# for 16 links), so the reference waits, at most 10 s, until every link that is up, with carrier
+# and IPv6 on, has that route.
+fault_main_reference() {
+    local end=$((SECONDS + 10)) dev missing
+    while :; do
+        missing=
+        for dev in $(nsx inst ip -o link show up | awk -F': ' '$2 != "lo" && /LOWER_UP/ { sub(/@.*/, "", $2); print $2 }'); do
+            [ "$(nsx inst cat "/proc/sys/net/ipv6/conf/$dev/disable_ipv6" 2>/dev/null)" = 0 ] || continue
+            nsx inst ip -6 route show table main dev "$dev" | grep -q '^fe80::/64 ' || missing+=" $dev"
+        done
+        [ -z "$missing" ] || [ $SECONDS -ge $end ] || { sleep 0.1; continue; }
+        break
+    done
+    [ -z "$missing" ] || echo "   (main reference taken without the link-local route of:$missing)"
+    snapshot_main "$WORLD_TMP/main.ref"
+}
 
 # fault_foreign CMD…: a command whose output lists foreign objects that must survive the case.
 fault_foreign() {
