@@ -9,6 +9,7 @@
 # and deletes at exit. The root namespace is never configured, and the namespaces have no route
 # out, so nothing the guests send can leave them.
 
+VM_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VM_NS=${VM_NS:-eniroute-vm-$$}
 VM_PIDS=()
 VM_NAMESPACES=()
@@ -25,8 +26,7 @@ vm_die() {
 # takes from the environment, made absolute: ENIROUTE_DEB (default .build/deb/eniroute_<version>_
 # ARCH.deb, `make deb`) and ENIROUTE_IMDS_SIM (default .build/release/eniroute-imds-sim).
 vm_inputs() {
-    local repo version
-    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    local repo=$VM_REPO version
     [ "$(id -u)" = 0 ] || vm_die "needs root (network namespaces and tap devices)"
     "$repo/vm/install-deps.sh" "$1" || exit 1
     version=$(sed -n 's/^public let eniRouteVersion = "\(.*\)"$/\1/p' "$repo/Sources/ENIRouteCLI/ENIRoute.swift")
@@ -41,8 +41,7 @@ vm_inputs() {
 # vm_image IMAGE: builds (or finds cached) the image with vm/build-image.sh (its log in
 # .build/vm/build-IMAGE.log); IMG is its directory.
 vm_image() {
-    local repo t0=$SECONDS log
-    repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    local repo=$VM_REPO t0=$SECONDS log
     log=$repo/.build/vm/build-$1.log
     mkdir -p "$repo/.build/vm"
     IMG=$("$repo/vm/build-image.sh" "$1" "$ENIROUTE_DEB" 2>"$log" | tail -1) ||

@@ -250,7 +250,7 @@ step_reboot() {
 # step_no_imds N: a boot with the simulator stopped: the boot completes, eniroute.service fails
 # with 75 (EX_TEMPFAIL) within its IMDS deadline, the primary NIC works.
 step_no_imds() {
-    local boot_start res st t_start t_exit took
+    local boot_start res st t_start t_exit took errors
     step_begin "$1 IMDS stopped for a boot: boot completes, eniroute.service fails clearly within its deadline, primary NIC works"
     vm_sim_stop
     vm_agent "systemctl reboot"
@@ -272,9 +272,9 @@ step_no_imds() {
     took=$(((t_exit - t_start) / 1000))
     vm_log "eniroute.service failed after $took ms (imds-deadline 30 s, TimeoutStartSec 120 s)"
     [ "$t_exit" -gt 0 ] && [ "$took" -le 40000 ] || expect_fail "eniroute.service took $took ms, more than the 30 s deadline + 10 s"
-    vm_log "journalctl -p err -u eniroute: $(g "journalctl -b -u eniroute.service -p err -o cat --no-pager" | tr '\n' ';')"
-    g "journalctl -b -u eniroute.service -p err -o cat --no-pager" | grep -q 'IMDS' ||
-        expect_fail "no error-priority line naming IMDS in eniroute.service's journal"
+    errors=$(g "journalctl -b -u eniroute.service -p err -o cat --no-pager")
+    vm_log "journalctl -p err -u eniroute: $(tr '\n' ';' <<<"$errors")"
+    grep -q 'IMDS' <<<"$errors" || expect_fail "no error-priority line naming IMDS in eniroute.service's journal"
     vm_agent "ip -br -4 address show dev $NIC1; ip -4 route show default"
     grep -q '169.254.0.10/16' <<<"$VM_OUT" && grep -q "default via 169.254.0.1 dev $NIC1" <<<"$VM_OUT" ||
         expect_fail "$NIC1 lacks its DHCP address or default route: $VM_OUT"
